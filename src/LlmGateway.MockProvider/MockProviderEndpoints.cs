@@ -1,0 +1,69 @@
+using LlmGateway.MockProvider.OpenAI;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace LlmGateway.MockProvider;
+
+/// <summary>Hosts the mock provider in any ASP.NET Core app: <c>AddMockProvider()</c>, then <c>MapMockProvider()</c>.</summary>
+public static class MockProviderEndpoints
+{
+    /// <summary>
+    /// Registers the mock's options, stats and endpoint handlers. Uses <see cref="TimeProvider.System"/> unless a
+    /// <see cref="TimeProvider"/> is already registered, so tests can pace the mock with a fake clock.
+    /// </summary>
+    public static IServiceCollection AddMockProvider(this IServiceCollection services, Action<MockProviderOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+
+        var options = services.AddOptions<MockProviderOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<MockProviderOptions>, MockProviderOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<MockProviderStats>();
+        services.TryAddSingleton<MockSequence>();
+        services.TryAddSingleton<MockStatsEndpoints>();
+        services.TryAddSingleton<OpenAIRequestRunner>();
+        services.TryAddSingleton<ChatCompletionsEndpoint>();
+        services.TryAddSingleton<CompletionsEndpoint>();
+        services.TryAddSingleton<EmbeddingsEndpoint>();
+        services.TryAddSingleton<ResponsesEndpoint>();
+        services.TryAddSingleton<ModelsEndpoint>();
+        return services;
+    }
+
+    /// <summary>
+    /// Maps the OpenAI-compatible endpoints under <c>/v1</c> (anything else under <c>/v1</c> is a 404 in OpenAI's
+    /// error shape) and the test endpoints <c>GET /mock/stats</c> and <c>POST /mock/reset</c>. Works on a route
+    /// group too, to host the mock under a prefix inside another app.
+    /// </summary>
+    public static IEndpointRouteBuilder MapMockProvider(this IEndpointRouteBuilder endpoints)
+    {
+        ArgumentNullException.ThrowIfNull(endpoints);
+
+        // Handlers are resolved once here rather than per request: they are singletons and the hot path stays a
+        // plain delegate call.
+        var services = endpoints.ServiceProvider;
+        var chat = services.GetRequiredService<ChatCompletionsEndpoint>();
+        var completions = services.GetRequiredService<CompletionsEndpoint>();
+        var embeddings = services.GetRequiredService<EmbeddingsEndpoint>();
+        var responses = services.GetRequiredService<ResponsesEndpoint>();
+        var models = services.GetRequiredService<ModelsEndpoint>();
+        var runner = services.GetRequiredService<OpenAIRequestRunner>();
+        var stats = services.GetRequiredService<MockStatsEndpoints>();
+
+        endpoints.MapPost("/v1/chat/completions", chat.HandleAsync);
+        endpoints.MapPost("/v1/completions", completions.HandleAsync);
+        endpoints.MapPost("/v1/embeddings", embeddings.HandleAsync);
+        endpoints.MapPost("/v1/responses", responses.HandleAsync);
+        endpoints.MapGet("/v1/models", models.ListAsync);
+        endpoints.MapGet("/v1/models/{id}", models.GetAsync);
+        endpoints.Map("/v1/{**rest}", runner.NotFoundAsync);
+        endpoints.MapGet("/mock/stats", stats.GetAsync);
+        endpoints.MapPost("/mock/reset", stats.ResetAsync);
+        return endpoints;
+    }
+}

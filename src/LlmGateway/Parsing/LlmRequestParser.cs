@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.Text.Json;
+using LlmGateway.Errors;
+
+namespace LlmGateway.Parsing;
+
+/// <summary>Parses a request body into an <see cref="LlmRequestFeature"/>, or explains in OpenAI's words what is wrong with it.</summary>
+public static class LlmRequestParser
+{
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
+
+    /// <summary>
+    /// Parses <paramref name="length"/> bytes of <paramref name="rentedBuffer"/>, a buffer from
+    /// <see cref="ArrayPool{T}.Shared"/>. On success the feature owns the buffer; on failure it is returned to the pool.
+    /// </summary>
+    public static LlmRequestFeature? Parse(LlmOperation operation, byte[] rentedBuffer, int length, out GatewayError? error)
+    {
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(rentedBuffer.AsMemory(0, length), DocumentOptions);
+        }
+        catch (JsonException exception)
+        {
+            ArrayPool<byte>.Shared.Return(rentedBuffer);
+            error = GatewayError.InvalidJson($"line {exception.LineNumber + 1}, byte {exception.BytePositionInLine + 1}");
+            return null;
+        }
+
+        error = Validate(operation, document.RootElement, out var fields);
+        if (error is not null)
+        {
+            document.Dispose();
+            ArrayPool<byte>.Shared.Return(rentedBuffer);
+            return null;
+        }
+
+        return new LlmRequestFeature(operation, document, rentedBuffer, length)
+        {
+            Model = fields.Model!,
+            Stream = fields.Stream,
+            IncludeUsage = fields.IncludeUsage,
+            MaxOutputTokens = fields.MaxOutputTokens,
+            Temperature = fields.Temperature,
+            User = fields.User,
+        };
+    }
+
+    private struct Fields
+    {
+        public string? Model;
+        public bool Stream;
+        public bool IncludeUsage;
+        public int? MaxOutputTokens;
+        public double? Temperature;
+        public string? User;
+        public bool HasRequiredInput;
+    }
+
+    private static GatewayError? Validate(LlmOperation operation, JsonElement root, out Fields fields)
+    {
+        fields = default;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return GatewayError.InvalidJson("the body must be a JSON object");
+        }
+
+        var requiredInput = RequiredInput(operation);
+        foreach (var property in root.EnumerateObject())
+        {
+            var value = property.Value;
+            var error = property.Name switch
+            {
+                "model" => ReadString(value, "model", out fields.Model),
+                "stream" => ReadBoolean(value, "stream", out fields.Stream),
+                "stream_options" => ReadStreamOptions(value, out fields.IncludeUsage),
+                "max_tokens" or "max_completion_tokens" or "max_output_tokens" => ReadTokenLimit(value, property.Name, ref fields.MaxOutputTokens),
+                "temperature" => ReadNumber(value, "temperature", out fields.Temperature),
+                "user" => ReadString(value, "user", out fields.User),
+                _ => null,
+            };
+            if (error is not null)
+            {
+                return error;
+            }
+
+            if (property.NameEquals(requiredInput) && value.ValueKind != JsonValueKind.Null)
+            {
+                fields.HasRequiredInput = true;
+            }
+        }
+
+        if (string.IsNullOrEmpty(fields.Model))
+        {
+            return GatewayError.MissingParameter("model");
+        }
+
+        if (operation != LlmOperation.Responses && !fields.HasRequiredInput)
+        {
+            return GatewayError.MissingParameter(requiredInput);
+        }
+
+        return null;
+    }
+
+    private static string RequiredInput(LlmOperation operation) => operation switch
+    {
+        LlmOperation.ChatCompletions => "messages",
+        LlmOperation.Completions => "prompt",
+        _ => "input",
+    };
+
+    private static GatewayError? ReadString(JsonElement value, string name, out string? result)
+    {
+        result = null;
+        return value.ValueKind switch
+        {
+            JsonValueKind.String => Assign(value.GetString(), out result),
+            JsonValueKind.Null => null,
+            _ => GatewayError.InvalidParameter(name, "expected a string."),
+        };
+    }
+
+    private static GatewayError? Assign(string? value, out string? result)
+    {
+        result = value;
+        return null;
+    }
+
+    private static GatewayError? ReadBoolean(JsonElement value, string name, out bool result)
+    {
+        result = value.ValueKind == JsonValueKind.True;
+        return value.ValueKind is JsonValueKind.True or JsonValueKind.False or JsonValueKind.Null
+            ? null
+            : GatewayError.InvalidParameter(name, "expected a boolean.");
+    }
+
+    private static GatewayError? ReadNumber(JsonElement value, string name, out double? result)
+    {
+        result = null;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var number))
+        {
+            return GatewayError.InvalidParameter(name, "expected a number.");
+        }
+
+        result = number;
+        return null;
+    }
+
+    private static GatewayError? ReadTokenLimit(JsonElement value, string name, ref int? limit)
+    {
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var tokens) || tokens < 1)
+        {
+            return GatewayError.InvalidParameter(name, "expected a positive integer.");
+        }
+
+        // max_completion_tokens supersedes the deprecated max_tokens when a client sends both.
+        if (limit is null || name == "max_completion_tokens")
+        {
+            limit = tokens;
+        }
+
+        return null;
+    }
+
+    private static GatewayError? ReadStreamOptions(JsonElement value, out bool includeUsage)
+    {
+        includeUsage = false;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            return GatewayError.InvalidParameter("stream_options", "expected an object.");
+        }
+
+        return value.TryGetProperty("include_usage", out var include)
+            ? ReadBoolean(include, "stream_options.include_usage", out includeUsage)
+            : null;
+    }
+}

@@ -1,0 +1,23 @@
+using LlmGateway.Authentication;
+using LlmGateway.Endpoints;
+using LlmGateway.Errors;
+using LlmGateway.Hosting;
+using LlmGateway.Parsing;
+using LlmGateway.Routing;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddGatewayLogging();
+builder.Services.AddGateway(builder.Configuration);
+
+var app = builder.Build();
+
+app.UseOpenAiErrorResponses();   // every failure in OpenAI's error shape
+app.UseVirtualKeys();            // who is calling (endpoints marked RequireVirtualKey)
+app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
+app.MapReverseProxy(proxy =>
+{
+    proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
+    proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+}).RequireVirtualKey();
+
+app.Run();

@@ -1,0 +1,42 @@
+using System.Net;
+using LlmGateway.Tests.Infrastructure;
+using OpenAI.Chat;
+using static LlmGateway.Tests.Infrastructure.HttpAssertions;
+
+namespace LlmGateway.Tests.Functional;
+
+/// <summary>The shipped appsettings.json: no Redis, no API key, and the demo model answers at once.</summary>
+public sealed class EmbeddedDemoTests
+{
+    [Fact]
+    public async Task TheDemoModelAnswers_WithNoKeysConfigured_ForLoopbackClients()
+    {
+        await using var gateway = await GatewayServer.StartWithShippedConfigurationAsync();
+
+        var completion = (await gateway.CreateOpenAIClient("any-key-works-on-loopback").GetChatClient("demo")
+            .CompleteChatAsync([new UserChatMessage("Hello there")], cancellationToken: TestContext.Current.CancellationToken)).Value;
+        completion.Content[0].Text.ShouldNotBeNullOrWhiteSpace();
+
+        using var curlLike = gateway.CreateHttpClient();
+        using var response = await curlLike.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("demo")), TestContext.Current.CancellationToken);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task TheShippedOpenAiProvider_FollowsOpenAiBaseUrl()
+    {
+        await using var upstream = await LlmGateway.MockProvider.MockProviderServer.StartAsync(
+            new LlmGateway.MockProvider.MockProviderOptions { RequiredApiKey = "sk-from-env" }, TestContext.Current.CancellationToken);
+        await using var gateway = await GatewayServer.StartWithShippedConfigurationAsync(new Dictionary<string, string?>
+        {
+            ["OPENAI_BASE_URL"] = new Uri(upstream.BaseAddress, "v1").ToString(),
+            ["OPENAI_API_KEY"] = "sk-from-env",
+        });
+
+        var completion = (await gateway.CreateOpenAIClient("local").GetChatClient("gpt-4o-mini")
+            .CompleteChatAsync([new UserChatMessage("Hello there")], cancellationToken: TestContext.Current.CancellationToken)).Value;
+
+        completion.Model.ShouldBe("gpt-4o-mini");
+        upstream.Stats.TotalRequests.ShouldBe(1);
+    }
+}
