@@ -3,6 +3,7 @@ using LlmGateway.Configuration;
 using LlmGateway.Providers;
 using LlmGateway.Proxy;
 using LlmGateway.Routing;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
@@ -20,6 +21,8 @@ public static class GatewayServiceCollectionExtensions
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.TryAddSingleton(TimeProvider.System);
+        services.AddMetrics();
+        services.AddSingleton<GatewayTelemetry>();
 
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelCatalog>();
