@@ -1,7 +1,9 @@
+using LlmGateway.Admin;
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Hosting;
+using LlmGateway.Metering;
 using LlmGateway.Parsing;
 using LlmGateway.Routing;
 
@@ -14,10 +16,14 @@ var app = builder.Build();
 app.UseOpenAiErrorResponses();   // every failure in OpenAI's error shape
 app.UseVirtualKeys();            // who is calling (endpoints marked RequireVirtualKey)
 app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
+app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
     proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseRateLimits();       // requests and tokens per minute per key and team
+    proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
+    proxy.UseMetering();         // usage from every response, priced, one record per request
 }).RequireVirtualKey();
 
 app.Run();

@@ -1,0 +1,38 @@
+using StackExchange.Redis;
+
+namespace LlmGateway.Storage;
+
+/// <summary>
+/// The one Redis connection the gateway's shared stores use, from <c>ConnectionStrings:Redis</c>. It connects in the
+/// background and reconnects by itself, so the gateway starts and serves while Redis is away.
+/// </summary>
+public sealed class RedisConnection : IDisposable
+{
+    public const string ConnectionStringName = "Redis";
+
+    private readonly Lazy<ConnectionMultiplexer> _multiplexer;
+
+    public RedisConnection(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+        options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
+        _multiplexer = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options));
+    }
+
+    public IDatabase Database => _multiplexer.Value.GetDatabase();
+
+    /// <summary>Whether an exception says Redis could not be reached or did not answer in time.</summary>
+    public static bool IsUnavailable(Exception exception) =>
+        exception is RedisConnectionException or RedisTimeoutException or TimeoutException
+        || (exception is RedisServerException server && server.Message.StartsWith("LOADING", StringComparison.Ordinal));
+
+    public void Dispose()
+    {
+        if (_multiplexer.IsValueCreated)
+        {
+            _multiplexer.Value.Dispose();
+        }
+    }
+}
