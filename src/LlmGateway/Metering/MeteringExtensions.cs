@@ -28,6 +28,7 @@ public static class MeteringExtensions
         else
         {
             services.TryAddSingleton(_ => new RedisConnection(redis));
+            services.AddHostedService<RedisStartup>();
             services.TryAddSingleton<ISpendStore, RedisSpendStore>();
             services.TryAddSingleton<IBudgetStore, RedisBudgetStore>();
             services.TryAddSingleton<IRateLimitStore, RedisRateLimitStore>();

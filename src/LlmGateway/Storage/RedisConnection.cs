@@ -23,10 +23,22 @@ public sealed class RedisConnection : IDisposable
 
     public IDatabase Database => _multiplexer.Value.GetDatabase();
 
+    public bool IsConnected => _multiplexer.Value.IsConnected;
+
     /// <summary>Whether an exception says Redis could not be reached or did not answer in time.</summary>
     public static bool IsUnavailable(Exception exception) =>
         exception is RedisConnectionException or RedisTimeoutException or TimeoutException
         || (exception is RedisServerException server && server.Message.StartsWith("LOADING", StringComparison.Ordinal));
+
+    /// <summary>Connects before the gateway takes traffic, so that its first requests do not meet a connection still opening.</summary>
+    public async Task ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+    }
 
     public void Dispose()
     {
