@@ -5,6 +5,7 @@ using LlmGateway.Authentication;
 using LlmGateway.Configuration;
 using LlmGateway.Errors;
 using LlmGateway.Metering;
+using LlmGateway.Storage;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Admin;
@@ -44,7 +45,18 @@ public static class SpendEndpoints
             return;
         }
 
-        var rows = await store.QueryAsync(new SpendQuery(dimension, from, to), context.RequestAborted);
+        IReadOnlyList<SpendRow> rows;
+        try
+        {
+            rows = await store.QueryAsync(new SpendQuery(dimension, from, to), context.RequestAborted);
+        }
+        catch (Exception exception) when (RedisConnection.IsUnavailable(exception))
+        {
+            await new GatewayError(StatusCodes.Status503ServiceUnavailable, "The spend store (Redis) is unreachable; try again shortly.",
+                GatewayError.ServerError, "spend_store_unavailable").WriteAsync(response);
+            return;
+        }
+
         var buffer = new ArrayBufferWriter<byte>(512);
         using (var writer = new Utf8JsonWriter(buffer))
         {

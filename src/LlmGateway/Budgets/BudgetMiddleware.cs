@@ -15,6 +15,7 @@ internal sealed partial class BudgetMiddleware(
     RequestDelegate next,
     IBudgetStore store,
     PriceCatalog prices,
+    MeteringPolicies policies,
     MeteringWriter writer,
     IOptions<GatewayOptions> options,
     TimeProvider time,
@@ -70,7 +71,7 @@ internal sealed partial class BudgetMiddleware(
         }
         catch (Exception exception) when (RedisConnection.IsUnavailable(exception))
         {
-            if (_metering.RedisFailureMode == StoreFailureMode.FailClosed)
+            if (policies.For(metering.Model).RedisFailureMode == StoreFailureMode.FailClosed)
             {
                 LogStoreUnavailable(logger, "refusing", exception.GetType().Name);
                 await MeteringErrors.Unavailable().WriteAsync(context.Response);

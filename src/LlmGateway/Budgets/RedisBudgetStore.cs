@@ -47,7 +47,7 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
             arguments[2 + 2 * i] = LifetimeMilliseconds(counters[i]);
         }
 
-        var result = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(ReserveScript, keys, arguments))!;
+        var result = (RedisResult[])(await redis.EvaluateAsync(ReserveScript, keys, arguments))!;
         return (int)result[0] == 1 ? BudgetReservation.Granted : new BudgetReservation(false, (int)result[1], (long)result[2]);
     }
 
@@ -64,12 +64,12 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
         }
 
         keys[^1] = "llmgw:budget:settled:" + settlementId;
-        await redis.Database.ScriptEvaluateAsync(SettleScript, keys, arguments);
+        await redis.EvaluateAsync(SettleScript, keys, arguments);
     }
 
     public async ValueTask<long> GetCommittedAsync(string counterKey, CancellationToken cancellationToken = default)
     {
-        var value = await redis.Database.StringGetAsync(counterKey);
+        var value = await redis.Database.StringGetAsync(counterKey).WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
         return value.IsNull ? 0 : (long)value;
     }
 

@@ -28,7 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelCatalog>();
         services.AddVirtualKeys();
-        services.AddMetering(configuration);
+        services.AddMetering();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

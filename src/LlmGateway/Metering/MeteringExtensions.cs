@@ -11,29 +11,25 @@ public static class MeteringExtensions
     /// Registers metering, budgets and rate limits. With <c>ConnectionStrings:Redis</c> their stores live in Redis and
     /// are shared by all replicas; without it they live in this process.
     /// </summary>
-    public static IServiceCollection AddMetering(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddMetering(this IServiceCollection services)
     {
         services.TryAddSingleton<PriceCatalog>();
+        services.TryAddSingleton<MeteringPolicies>();
         services.TryAddSingleton<MeteringMetrics>();
         services.TryAddSingleton<MeteringWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<MeteringWriter>());
 
-        var redis = configuration.GetConnectionString(RedisConnection.ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(redis))
-        {
-            services.TryAddSingleton<ISpendStore, InMemorySpendStore>();
-            services.TryAddSingleton<IBudgetStore, InMemoryBudgetStore>();
-            services.TryAddSingleton<IRateLimitStore, InMemoryRateLimitStore>();
-        }
-        else
-        {
-            services.TryAddSingleton(_ => new RedisConnection(redis));
-            services.AddHostedService<RedisStartup>();
-            services.TryAddSingleton<ISpendStore, RedisSpendStore>();
-            services.TryAddSingleton<IBudgetStore, RedisBudgetStore>();
-            services.TryAddSingleton<IRateLimitStore, RedisRateLimitStore>();
-        }
-
+        services.TryAddSingleton<SharedRedis>();
+        services.AddHostedService<RedisStartup>();
+        services.TryAddSingleton<ISpendStore>(sp => sp.GetRequiredService<SharedRedis>().Connection is { } redis
+            ? new RedisSpendStore(redis)
+            : new InMemorySpendStore());
+        services.TryAddSingleton<IBudgetStore>(sp => sp.GetRequiredService<SharedRedis>().Connection is { } redis
+            ? new RedisBudgetStore(redis)
+            : new InMemoryBudgetStore());
+        services.TryAddSingleton<IRateLimitStore>(sp => sp.GetRequiredService<SharedRedis>().Connection is { } redis
+            ? new RedisRateLimitStore(redis)
+            : new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));
         return services;
     }
 

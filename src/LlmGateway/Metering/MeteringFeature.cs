@@ -14,8 +14,9 @@ public sealed class MeteringFeature
     // A conservative bytes-per-token ratio for English JSON, used only where the upstream does not report usage.
     private const int BytesPerToken = 4;
 
-    private MeteringFeature(ModelPrice? price, long estimatedPromptTokens, long maxOutputTokens)
+    private MeteringFeature(string model, ModelPrice? price, long estimatedPromptTokens, long maxOutputTokens)
     {
+        Model = model;
         Price = price;
         EstimatedPromptTokens = estimatedPromptTokens;
         MaxOutputTokens = maxOutputTokens;
@@ -23,6 +24,9 @@ public sealed class MeteringFeature
     }
 
     public string RecordId { get; } = Guid.CreateVersion7().ToString("N");
+
+    /// <summary>The model the client asked for.</summary>
+    public string Model { get; }
 
     /// <summary>The model's price, or null when it is unpriced.</summary>
     public ModelPrice? Price { get; }
@@ -54,7 +58,7 @@ public sealed class MeteringFeature
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
         var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var maxOutput = request.Operation == LlmOperation.Embeddings ? 0 : request.MaxOutputTokens ?? defaultMaxOutputTokens;
-        var feature = new MeteringFeature(prices.Find(request.Model, route.UpstreamModel), EstimateTokens(request.Body.Length), maxOutput);
+        var feature = new MeteringFeature(request.Model, prices.Find(request.Model, route.UpstreamModel), EstimateTokens(request.Body.Length), maxOutput);
         context.Features.Set(feature);
         return feature;
     }

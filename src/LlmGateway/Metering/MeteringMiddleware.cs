@@ -17,6 +17,7 @@ namespace LlmGateway.Metering;
 internal sealed partial class MeteringMiddleware(
     RequestDelegate next,
     PriceCatalog prices,
+    MeteringPolicies policies,
     MeteringWriter writer,
     ISpendStore spend,
     MeteringMetrics metrics,
@@ -33,13 +34,10 @@ internal sealed partial class MeteringMiddleware(
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
         var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
-        if (metering.Price is null)
+        if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
         {
-            if (_options.RefuseUnpricedModels)
-            {
-                LogRefusedUnpriced(logger, request.Model);
-                return MeteringErrors.ModelNotPriced(request.Model).WriteAsync(context.Response);
-            }
+            LogRefusedUnpriced(logger, request.Model);
+            return MeteringErrors.ModelNotPriced(request.Model).WriteAsync(context.Response);
         }
 
         var hideUsageChunk = false;
@@ -156,6 +154,6 @@ internal sealed partial class MeteringMiddleware(
         Message = "Model {Model} (upstream {UpstreamModel}) has no price: request by key {KeyId} metered as unpriced ({PromptTokens} prompt, {CompletionTokens} completion tokens). Add it under Gateway:Metering:Prices.")]
     private static partial void LogUnpriced(ILogger logger, string model, string upstreamModel, string keyId, long promptTokens, long completionTokens);
 
-    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Refused a request for unpriced model {Model} (Gateway:Metering:RefuseUnpricedModels)")]
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Refused a request for unpriced model {Model} (RefuseUnpricedModels)")]
     private static partial void LogRefusedUnpriced(ILogger logger, string model);
 }

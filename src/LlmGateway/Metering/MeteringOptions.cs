@@ -17,6 +17,20 @@ public sealed record MeteringOptions
 
     /// <summary>What budgets and rate limits do when Redis cannot be reached.</summary>
     public StoreFailureMode RedisFailureMode { get; init; } = StoreFailureMode.FailOpen;
+
+    /// <summary>
+    /// Per-route overrides, keyed like <c>Gateway:Models</c> (an exact model name, alias or <c>*</c> pattern) and
+    /// matched the same way: exact names first, then the most specific pattern.
+    /// </summary>
+    public Dictionary<string, MeteringRouteOptions> Routes { get; init; } = new(StringComparer.Ordinal);
+}
+
+/// <summary>What one route does differently from the <c>Gateway:Metering</c> defaults.</summary>
+public sealed record MeteringRouteOptions
+{
+    public bool? RefuseUnpricedModels { get; init; }
+
+    public StoreFailureMode? RedisFailureMode { get; init; }
 }
 
 public enum StoreFailureMode

@@ -32,6 +32,20 @@ internal static class MeteringOptionsValidation
             }
         }
 
+        foreach (var (route, overrides) in metering.Routes)
+        {
+            var key = $"{Section}:Metering:Routes:{route}";
+            if (!options.Models.ContainsKey(route) && !options.Models.Values.Any(model => model.Aliases.Contains(route)))
+            {
+                errors.Add($"{key}: there is no model or alias '{route}' under {Section}:Models.");
+            }
+
+            if (overrides.RedisFailureMode is { } mode && !Enum.IsDefined(mode))
+            {
+                errors.Add($"{key}:RedisFailureMode must be one of {string.Join(", ", Enum.GetNames<StoreFailureMode>())}.");
+            }
+        }
+
         ValidateBudgets("Keys", options.Budgets.Keys, options, isKey: true, errors);
         ValidateBudgets("Teams", options.Budgets.Teams, options, isKey: false, errors);
         ValidateRateLimits("Keys", options.RateLimits.Keys, options, isKey: true, errors);
@@ -84,7 +98,9 @@ internal static class MeteringOptionsValidation
     /// <summary>A limit for a key or team that does not exist is a typo that would silently leave someone unlimited.</summary>
     private static void CheckOwner(string key, string name, GatewayOptions options, bool isKey, List<string> errors)
     {
-        if (isKey && !options.VirtualKeys.ContainsKey(name))
+        // Without virtual keys, loopback clients are served as the key 'local', which may have limits too.
+        var isLocalKey = options.VirtualKeys.Count == 0 && name == ClientIdentityFeature.LocalAnonymous.Id;
+        if (isKey && !isLocalKey && !options.VirtualKeys.ContainsKey(name))
         {
             errors.Add($"{key}: there is no virtual key '{name}' under {Section}:VirtualKeys.");
         }

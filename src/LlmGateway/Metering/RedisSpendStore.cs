@@ -42,7 +42,7 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
         }
 
         RedisKey[] keys = [HourKey(SpendCounters.HourOf(record.Timestamp)), "llmgw:spend:record:" + record.Id];
-        await redis.Database.ScriptEvaluateAsync(AddScript, keys, [.. arguments]);
+        await redis.EvaluateAsync(AddScript, keys, [.. arguments]);
     }
 
     public async ValueTask<IReadOnlyList<SpendRow>> QueryAsync(SpendQuery query, CancellationToken cancellationToken = default)
@@ -53,7 +53,7 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
         var reads = new List<Task<HashEntry[]>>();
         for (var hour = from; hour <= to; hour++)
         {
-            reads.Add(database.HashGetAllAsync(HourKey(hour)));
+            reads.Add(database.HashGetAllAsync(HourKey(hour)).WaitAsync(RedisConnection.CommandTimeout, cancellationToken));
         }
 
         var dimensionPrefix = DimensionName(query.GroupBy) + "\n";

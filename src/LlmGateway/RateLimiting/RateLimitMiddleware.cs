@@ -15,6 +15,7 @@ internal sealed partial class RateLimitMiddleware(
     RequestDelegate next,
     IRateLimitStore store,
     PriceCatalog prices,
+    MeteringPolicies policies,
     MeteringWriter writer,
     IOptions<GatewayOptions> options,
     ILogger<RateLimitMiddleware> logger)
@@ -49,7 +50,7 @@ internal sealed partial class RateLimitMiddleware(
         }
         catch (Exception exception) when (RedisConnection.IsUnavailable(exception))
         {
-            if (_metering.RedisFailureMode == StoreFailureMode.FailClosed)
+            if (policies.For(metering.Model).RedisFailureMode == StoreFailureMode.FailClosed)
             {
                 LogStoreUnavailable(logger, "refusing", exception.GetType().Name);
                 await MeteringErrors.Unavailable().WriteAsync(context.Response);

@@ -64,7 +64,7 @@ public sealed class RedisRateLimitStore(RedisConnection redis) : IRateLimitStore
         }
 
         arguments[^1] = IdleMilliseconds;
-        var result = (RedisResult[])(await redis.Database.ScriptEvaluateAsync(AcquireScript, keys, arguments))!;
+        var result = (RedisResult[])(await redis.EvaluateAsync(AcquireScript, keys, arguments))!;
         var levels = new double[buckets.Count];
         for (var i = 0; i < levels.Length; i++)
         {
@@ -76,5 +76,5 @@ public sealed class RedisRateLimitStore(RedisConnection redis) : IRateLimitStore
     }
 
     public async ValueTask ReturnAsync(RateLimitBucket bucket, long amount, CancellationToken cancellationToken = default) =>
-        await redis.Database.ScriptEvaluateAsync(ReturnScript, [bucket.Key], [bucket.PerMinute, amount, IdleMilliseconds]);
+        await redis.EvaluateAsync(ReturnScript, [bucket.Key], [bucket.PerMinute, amount, IdleMilliseconds]);
 }

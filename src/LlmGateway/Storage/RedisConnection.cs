@@ -25,6 +25,16 @@ public sealed class RedisConnection : IDisposable
 
     public bool IsConnected => _multiplexer.Value.IsConnected;
 
+    /// <summary>
+    /// How long a command may take. This client version has no timeout of its own for asynchronous commands, and a
+    /// command issued while it reconnects can wait for the reconnection; past this it counts as Redis being down.
+    /// </summary>
+    public static TimeSpan CommandTimeout { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Runs a Lua script atomically, bounded by <see cref="CommandTimeout"/>.</summary>
+    public Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+        Database.ScriptEvaluateAsync(script, keys, values).WaitAsync(CommandTimeout);
+
     /// <summary>Whether an exception says Redis could not be reached or did not answer in time.</summary>
     public static bool IsUnavailable(Exception exception) =>
         exception is RedisConnectionException or RedisTimeoutException or TimeoutException

@@ -4,12 +4,17 @@ namespace LlmGateway.Storage;
 /// Opens the Redis connection while the gateway starts (before Kestrel listens). If Redis is not there yet the
 /// gateway starts anyway, after a few seconds, and the stores follow <c>Gateway:Metering:RedisFailureMode</c>.
 /// </summary>
-internal sealed partial class RedisStartup(RedisConnection redis, ILogger<RedisStartup> logger) : IHostedService
+internal sealed partial class RedisStartup(SharedRedis shared, ILogger<RedisStartup> logger) : IHostedService
 {
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(5);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        if (shared.Connection is not { } redis)
+        {
+            return;
+        }
+
         await redis.ConnectAsync(s_connectTimeout, cancellationToken);
         if (!redis.IsConnected)
         {
