@@ -3,6 +3,7 @@ using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Parsing;
+using LlmGateway.Resilience;
 using LlmGateway.Routing;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -17,7 +18,8 @@ app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
-    proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
+    proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
 }).RequireVirtualKey();
 
 app.Run();

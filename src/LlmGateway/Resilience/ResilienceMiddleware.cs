@@ -1,0 +1,28 @@
+using LlmGateway.Routing;
+using LlmGateway.Routing.LoadBalancing;
+
+namespace LlmGateway.Resilience;
+
+/// <summary>
+/// The last stage before YARP's forwarder: runs the request's attempts (retries, failover to other deployments and
+/// fallback models, circuit breaking, total deadline) and answers for the one that ends the request.
+/// </summary>
+internal sealed class ResilienceMiddleware(RequestDelegate next, DeploymentSelector selector, TimeProvider timeProvider, ILogger<ResilienceMiddleware> logger)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Features.Get<ModelRouteFeature>() is not { } route)
+        {
+            return next(context);
+        }
+
+        return RunAttemptsAsync(context, route);
+    }
+
+    private async Task RunAttemptsAsync(HttpContext context, ModelRouteFeature route)
+    {
+        var attempts = new AttemptContext(context, route, next, selector, timeProvider, logger);
+        var outcome = await attempts.RunAsync();
+        await attempts.CompleteAsync(outcome);
+    }
+}
