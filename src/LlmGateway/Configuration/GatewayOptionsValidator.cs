@@ -85,6 +85,20 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             }
         }
 
+        // The configuration binder drops a model whose settings do not convert (an unknown strategy name) instead of
+        // failing, which would silently stop serving it: report such models from the raw configuration.
+        foreach (var section in configuration.GetSection($"{Section}:Models").GetChildren())
+        {
+            if (section["Strategy"] is { } strategy && !Enum.TryParse<RoutingStrategy>(strategy, ignoreCase: true, out _))
+            {
+                errors.Add($"{section.Path}:Strategy '{strategy}' is not a routing strategy ({string.Join(", ", Enum.GetNames<RoutingStrategy>())}).");
+            }
+            else if (!options.Models.ContainsKey(section.Key))
+            {
+                errors.Add($"{section.Path} could not be read: one of its values does not convert to its type (a number, duration, true/false or name).");
+            }
+        }
+
         var hashes = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var (keyId, virtualKey) in options.VirtualKeys)
         {
@@ -192,7 +206,10 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         var timeouts = model.Timeouts;
         RequirePositive($"{key}:Timeouts:Connect", timeouts.Connect, errors);
         RequirePositive($"{key}:Timeouts:Response", timeouts.Response, errors);
-        RequirePositive($"{key}:Timeouts:Total", timeouts.Total, errors);
+        if (timeouts.Total < TimeSpan.FromMilliseconds(10) || timeouts.Total > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:Timeouts:Total must be between 00:00:00.010 and one day (got {timeouts.Total}).");
+        }
 
         var retry = model.Retry;
         if (retry.MaxAttempts is < 1 or > 10)
@@ -232,9 +249,9 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         }
 
         // Polly's own lower bounds: shorter windows make the breaker flap.
-        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500))
+        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.SamplingDuration > TimeSpan.FromDays(1))
         {
-            errors.Add($"{key}:CircuitBreaker:SamplingDuration must be at least 00:00:00.5 (got {breaker.SamplingDuration}).");
+            errors.Add($"{key}:CircuitBreaker:SamplingDuration must be between 00:00:00.5 and one day (got {breaker.SamplingDuration}).");
         }
 
         if (breaker.BreakDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration > TimeSpan.FromDays(1))

@@ -66,26 +66,26 @@ internal sealed class LowestLatencyPolicy(ModelCatalog catalog) : DeploymentPoli
 
     protected override DestinationState Pick(ClusterState cluster, IReadOnlyList<DestinationState> candidates)
     {
+        // Never-measured deployments count as fastest, so each gets a chance to prove itself; ties go to the
+        // deployment configured first.
         var best = candidates[0];
-        var bestLatency = double.PositiveInfinity;
-        for (var i = 0; i < candidates.Count; i++)
+        var bestDeployment = DeploymentOf(cluster, best);
+        var bestLatency = Latency(bestDeployment);
+        for (var i = 1; i < candidates.Count; i++)
         {
-            var latency = DeploymentOf(cluster, candidates[i]).Latency.Milliseconds;
-            if (double.IsNaN(latency))
+            var deployment = DeploymentOf(cluster, candidates[i]);
+            var latency = Latency(deployment);
+            if (latency < bestLatency || (latency == bestLatency && deployment.Order < bestDeployment.Order))
             {
-                // Never measured: try it, or it would never get a chance to prove itself fast.
-                return candidates[i];
-            }
-
-            if (latency < bestLatency)
-            {
-                best = candidates[i];
-                bestLatency = latency;
+                (best, bestDeployment, bestLatency) = (candidates[i], deployment, latency);
             }
         }
 
         return best;
     }
+
+    private static double Latency(Deployment deployment) =>
+        deployment.Latency.Milliseconds is var milliseconds && double.IsNaN(milliseconds) ? double.NegativeInfinity : milliseconds;
 }
 
 internal sealed class LeastInFlightPolicy(ModelCatalog catalog) : DeploymentPolicy(catalog)
@@ -94,13 +94,16 @@ internal sealed class LeastInFlightPolicy(ModelCatalog catalog) : DeploymentPoli
 
     protected override DestinationState Pick(ClusterState cluster, IReadOnlyList<DestinationState> candidates)
     {
-        // YARP's forwarder counts the requests in flight per destination.
+        // YARP's forwarder counts the requests in flight per destination; ties go to the deployment configured first.
         var best = candidates[0];
+        var bestOrder = DeploymentOf(cluster, best).Order;
         for (var i = 1; i < candidates.Count; i++)
         {
-            if (candidates[i].ConcurrentRequestCount < best.ConcurrentRequestCount)
+            var inFlight = candidates[i].ConcurrentRequestCount;
+            var order = DeploymentOf(cluster, candidates[i]).Order;
+            if (inFlight < best.ConcurrentRequestCount || (inFlight == best.ConcurrentRequestCount && order < bestOrder))
             {
-                best = candidates[i];
+                (best, bestOrder) = (candidates[i], order);
             }
         }
 
