@@ -87,6 +87,19 @@ public sealed record ModelOptions
 
     /// <summary>A model (exact name) with a larger context window, used when an upstream answers <c>context_length_exceeded</c>.</summary>
     public string? ContextWindowFallback { get; init; }
+
+    /// <summary>A second, parallel attempt when the first is slow to answer, for latency-sensitive models.</summary>
+    public HedgingOptions Hedging { get; init; } = new();
+}
+
+public sealed record HedgingOptions
+{
+    /// <summary>
+    /// When set, a non-streaming request whose first attempt has no answer after this long gets a second attempt on
+    /// another deployment (the same one when it is the only one); the first complete answer wins and the other
+    /// attempt is cancelled. Unset (the default) turns hedging off.
+    /// </summary>
+    public TimeSpan? Delay { get; init; }
 }
 
 /// <summary>One place a model is served: a provider, the model's name there, and its share of traffic.</summary>

@@ -211,6 +211,11 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             errors.Add($"{key}:Timeouts:Total must be between 00:00:00.010 and one day (got {timeouts.Total}).");
         }
 
+        if (model.Hedging.Delay is { } hedgingDelay && (hedgingDelay <= TimeSpan.Zero || hedgingDelay > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{key}:Hedging:Delay must be positive and at most one day (got {hedgingDelay}).");
+        }
+
         var retry = model.Retry;
         if (retry.MaxAttempts is < 1 or > 10)
         {

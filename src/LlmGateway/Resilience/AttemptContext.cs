@@ -40,6 +40,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
     private readonly LlmRequestFeature _request;
     private readonly RequestDelegate _next;
     private readonly DeploymentSelector _selector;
+    private readonly IHttpForwarder _forwarder;
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly IHttpRequestLifetimeFeature _client;
@@ -55,9 +56,17 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
     private int _attempts;
     private int _upstreamStatus;
     private long _headersAt;
+    private bool _hedging;
+    private int _winner;
 
-    public AttemptContext(HttpContext context, ModelRouteFeature route, RequestDelegate next, DeploymentSelector selector, TimeProvider timeProvider, ILogger logger)
+    private const int NoWinner = 0;
+    private const int PrimaryWon = 1;
+    private const int HedgeWon = 2;
+
+    public AttemptContext(
+        HttpContext context, ModelRouteFeature route, RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ILogger logger)
     {
+        _forwarder = forwarder;
         _context = context;
         _route = route;
         _request = context.Features.GetRequiredFeature<LlmRequestFeature>();
@@ -165,22 +174,21 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         _headersAt = _timeProvider.GetTimestamp();
         var status = (int)response.StatusCode;
         _upstreamStatus = status;
-        if (_attempts >= _maxAttempts)
+        var hold = _attempts >= _maxAttempts ? AttemptResult.Passed
+            : status is StatusCodes.Status429TooManyRequests or >= 500 ? AttemptResult.RetryableStatus
+            : status == StatusCodes.Status400BadRequest && _model.ContextWindowFallback is not null ? AttemptResult.HeldClientError
+            : AttemptResult.Passed;
+
+        // While a hedge runs, the answer that goes to the client must win the race first; a loser sends nothing.
+        if (_hedging && (Volatile.Read(ref _winner) == HedgeWon
+            || (hold == AttemptResult.Passed && Interlocked.CompareExchange(ref _winner, PrimaryWon, NoWinner) == HedgeWon)))
         {
+            transform.SuppressResponseBody = true;
+            UndoCopiedHeaders(response);
             return ValueTask.CompletedTask;
         }
 
-        if (status is StatusCodes.Status429TooManyRequests or >= 500)
-        {
-            return HoldAsync(transform, response, AttemptResult.RetryableStatus);
-        }
-
-        if (status == StatusCodes.Status400BadRequest && _model.ContextWindowFallback is not null)
-        {
-            return HoldAsync(transform, response, AttemptResult.HeldClientError);
-        }
-
-        return ValueTask.CompletedTask;
+        return hold == AttemptResult.Passed ? ValueTask.CompletedTask : HoldAsync(transform, response, hold);
     }
 
     /// <summary>Polly's retry predicate: whether this outcome gets another attempt.</summary>
@@ -266,9 +274,20 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         response.Headers[DeploymentHeader] = deployment.Name;
         response.Headers[AttemptsHeader] = _attempts < AttemptCounts.Length ? AttemptCounts[_attempts] : _attempts.ToString(CultureInfo.InvariantCulture);
 
-        using var activity = StartActivity(deployment);
+        using var activity = StartActivity(_route.Route, _attempts);
         var started = _timeProvider.GetTimestamp();
-        await _next(_context);
+        if (_attempts == 1 && _model.Options.Hedging.Delay is { } hedgingDelay && !_request.Stream)
+        {
+            if (await ForwardHedgedAsync(deployment, hedgingDelay) is { } hedgeOutcome)
+            {
+                return hedgeOutcome;
+            }
+        }
+        else
+        {
+            await _next(_context);
+        }
+
         var outcome = Classify();
         if (_headersAt != 0)
         {
@@ -293,6 +312,132 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         }
 
         return outcome;
+    }
+
+    /// <summary>
+    /// Runs the first attempt, and when it has no answer after <paramref name="delay"/> a second one in parallel on
+    /// another deployment. The hedge runs on a shadow context with a buffered response (hedging is for non-streaming
+    /// requests), so whichever answers first wins: the primary by passing its headers on, the hedge by completing.
+    /// Returns the outcome when the hedge won, or null to classify the primary as usual.
+    /// </summary>
+    private async ValueTask<AttemptOutcome?> ForwardHedgedAsync(Deployment primaryDeployment, TimeSpan delay)
+    {
+        var attemptToken = _attemptAborted;
+        using var primaryCancellation = CancellationTokenSource.CreateLinkedTokenSource(attemptToken);
+        using var hedgeCancellation = CancellationTokenSource.CreateLinkedTokenSource(attemptToken);
+        _attemptAborted = primaryCancellation.Token;
+        _winner = NoWinner;
+        _hedging = true;
+        try
+        {
+            var primary = _next(_context);
+            var waited = await Task.WhenAny(primary, Task.Delay(delay, _timeProvider, hedgeCancellation.Token));
+            if (waited == primary || Volatile.Read(ref _winner) == PrimaryWon
+                || _selector.Select(_context, _model, [primaryDeployment]) is not { } choice)
+            {
+                await hedgeCancellation.CancelAsync();
+                await primary;
+                return null;
+            }
+
+            var publicModel = ReferenceEquals(choice.Deployment.Model, _route.Model) ? _publicModel : choice.Deployment.Model.Name;
+            var hedgeRoute = _route.Route.Through(choice.Deployment, publicModel);
+            LogHedging(_logger, _publicModel, primaryDeployment.Name, choice.Deployment.Name, delay.TotalMilliseconds);
+            var hedge = SendHedgeAsync(choice, hedgeRoute, hedgeCancellation.Token);
+            var first = await Task.WhenAny(primary, hedge);
+            if (first == primary && (Volatile.Read(ref _winner) == PrimaryWon || !IsRetryable(Classify())))
+            {
+                await hedgeCancellation.CancelAsync();
+                await hedge;
+                return null;
+            }
+
+            // The hedge finished first, or the primary failed in a way a hedge can cure: the hedge's answer, if good, wins.
+            if (await hedge is { } shadow && Interlocked.CompareExchange(ref _winner, HedgeWon, NoWinner) == NoWinner)
+            {
+                await primaryCancellation.CancelAsync();
+                await primary;
+                await SendHedgeAnswerAsync(shadow, hedgeRoute);
+                return new AttemptOutcome(AttemptResult.Passed);
+            }
+
+            await primary;
+            return null;
+        }
+        finally
+        {
+            _attemptAborted = attemptToken;
+            _hedging = false;
+        }
+
+        static bool IsRetryable(AttemptOutcome outcome) => outcome.IsRetryable;
+    }
+
+    /// <summary>The hedged attempt: the same parsed request, forwarded into a shadow context; the context when its answer is good.</summary>
+    private async Task<HttpContext?> SendHedgeAsync(DeploymentChoice choice, ModelRoute route, CancellationToken cancellationToken)
+    {
+        var shadow = new DefaultHttpContext();
+        var original = _context.Request;
+        var request = shadow.Request;
+        request.Method = original.Method;
+        request.Scheme = original.Scheme;
+        request.Host = original.Host;
+        request.PathBase = original.PathBase;
+        request.Path = original.Path;
+        request.QueryString = original.QueryString;
+        request.Protocol = original.Protocol;
+        foreach (var (name, value) in original.Headers)
+        {
+            request.Headers[name] = value;
+        }
+
+        shadow.Features.Set(new ModelRouteFeature(route));
+        UpstreamBody.Set(shadow, string.Equals(route.UpstreamModel, _request.Model, StringComparison.Ordinal)
+            ? _request.Body
+            : UpstreamBody.WithModel(_request.Root, route.UpstreamModel));
+        shadow.Response.Body = new MemoryStream();
+        shadow.RequestAborted = cancellationToken;
+        using var activity = StartActivity(route, _attempts + 1);
+        try
+        {
+            var cluster = choice.Cluster.Model;
+            var error = await _forwarder.SendAsync(shadow, choice.Destination.Model.Config.Address, cluster.HttpClient,
+                cluster.Config.HttpRequest ?? ForwarderRequestConfig.Empty, _context.GetReverseProxyFeature().Route.Transformer, cancellationToken);
+            var status = shadow.Response.StatusCode;
+            var good = error == ForwarderError.None && status is < 500 and not StatusCodes.Status429TooManyRequests;
+            activity?.SetTag("http.response.status_code", status);
+            if (!good)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error);
+            }
+
+            return good ? shadow : null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    private async Task SendHedgeAnswerAsync(HttpContext shadow, ModelRoute route)
+    {
+        var response = _context.Response;
+        _context.Features.Set<IForwarderErrorFeature>(null);
+        _heldThisAttempt = false;
+        _attempts++;
+        _upstreamStatus = shadow.Response.StatusCode;
+        _route.Route = route;
+        response.StatusCode = shadow.Response.StatusCode;
+        foreach (var (name, value) in shadow.Response.Headers)
+        {
+            response.Headers[name] = value;
+        }
+
+        response.Headers[DeploymentHeader] = route.Deployment.Name;
+        response.Headers[AttemptsHeader] = _attempts < AttemptCounts.Length ? AttemptCounts[_attempts] : _attempts.ToString(CultureInfo.InvariantCulture);
+        var body = (MemoryStream)shadow.Response.Body;
+        response.ContentLength = body.Length;
+        await response.Body.WriteAsync(body.GetBuffer().AsMemory(0, (int)body.Length), _client.RequestAborted);
     }
 
     private AttemptOutcome Classify()
@@ -347,7 +492,12 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             new AttemptOutcome(result, RetryAfterOf(upstream)));
         _heldThisAttempt = true;
 
-        // Undo what the forwarder copied from this answer, and nothing an earlier stage set.
+        UndoCopiedHeaders(upstream);
+    }
+
+    /// <summary>Undoes what the forwarder copied from an answer that is not sent, and nothing an earlier stage set.</summary>
+    private void UndoCopiedHeaders(HttpResponseMessage upstream)
+    {
         var headers = _context.Response.Headers;
         foreach (var header in upstream.Headers)
         {
@@ -488,14 +638,14 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         }
     }
 
-    private Activity? StartActivity(Deployment deployment)
+    private Activity? StartActivity(ModelRoute route, int attempt)
     {
         if (!GatewayTelemetry.ActivitySource.HasListeners())
         {
             return null;
         }
 
-        var route = _route.Route;
+        var deployment = route.Deployment;
         var operation = OperationName(_request.Operation);
         var activity = GatewayTelemetry.ActivitySource.StartActivity($"{operation} {route.UpstreamModel}", ActivityKind.Client);
         if (activity is { IsAllDataRequested: true })
@@ -506,7 +656,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             activity.SetTag("llm_gateway.model", deployment.Model.Name);
             activity.SetTag("llm_gateway.deployment", deployment.Name);
             activity.SetTag("llm_gateway.provider", route.Provider.Name);
-            activity.SetTag("llm_gateway.attempt", _attempts);
+            activity.SetTag("llm_gateway.attempt", attempt);
         }
 
         return activity;
@@ -533,6 +683,10 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         LlmOperation.Embeddings => "embeddings",
         _ => "generate_content",
     };
+
+    [LoggerMessage(EventId = 3004, Level = LogLevel.Information,
+        Message = "Model {Model}: deployment {Deployment} has not answered in {DelayMs} ms; hedging on {HedgeDeployment}")]
+    private static partial void LogHedging(ILogger logger, string model, string deployment, string hedgeDeployment, double delayMs);
 
     private sealed record HeldResponse(int StatusCode, string? ContentType, string? RetryAfter, byte[]? Body, AttemptOutcome Outcome);
 

@@ -1,5 +1,6 @@
 using LlmGateway.Routing;
 using LlmGateway.Routing.LoadBalancing;
+using Yarp.ReverseProxy.Forwarder;
 
 namespace LlmGateway.Resilience;
 
@@ -7,7 +8,8 @@ namespace LlmGateway.Resilience;
 /// The last stage before YARP's forwarder: runs the request's attempts (retries, failover to other deployments and
 /// fallback models, circuit breaking, total deadline) and answers for the one that ends the request.
 /// </summary>
-internal sealed class ResilienceMiddleware(RequestDelegate next, DeploymentSelector selector, TimeProvider timeProvider, ILogger<ResilienceMiddleware> logger)
+internal sealed class ResilienceMiddleware(
+    RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ILogger<ResilienceMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -21,7 +23,7 @@ internal sealed class ResilienceMiddleware(RequestDelegate next, DeploymentSelec
 
     private async Task RunAttemptsAsync(HttpContext context, ModelRouteFeature route)
     {
-        var attempts = new AttemptContext(context, route, next, selector, timeProvider, logger);
+        var attempts = new AttemptContext(context, route, next, selector, forwarder, timeProvider, logger);
         var outcome = await attempts.RunAsync();
         await attempts.CompleteAsync(outcome);
     }

@@ -423,6 +423,66 @@ public sealed class ResilienceTests
         rig.Upstreams[0].Stats.TotalRequests.ShouldBe(1);
     }
 
+    [Fact]
+    public async Task Hedging_AnswersFromASecondDeployment_WhenTheFirstIsSlow_AndCancelsTheFirst()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Models:m:Strategy"] = "OrderedFallback",
+            ["Gateway:Models:m:Hedging:Delay"] = "00:00:00.200",
+        };
+        DeploymentRig.AddDeployment(settings, "m", 0, "up0", upstreamModel: "mock-gpt");
+        DeploymentRig.AddDeployment(settings, "m", 1, "up1", upstreamModel: "mock-gpt-large");
+        await using var rig = await DeploymentRig.StartAsync(2, settings);
+        var (slow, fast) = (rig.Upstreams[0], rig.Upstreams[1]);
+        var chat = rig.CreateOpenAIClient().GetChatClient("m");
+
+        // A prompt answer needs no hedge.
+        var prompt = await chat.CompleteChatAsync([new UserChatMessage("Hello")], cancellationToken: Cancel);
+        Header(prompt.GetRawResponse(), "x-gateway-deployment").ShouldBe("up0/mock-gpt");
+        fast.Stats.TotalRequests.ShouldBe(0);
+
+        slow.Options.TimeToFirstTokenMs = 10_000;
+        var clock = Stopwatch.StartNew();
+        var hedged = await chat.CompleteChatAsync([new UserChatMessage("Hello")], cancellationToken: Cancel);
+
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5));
+        hedged.Value.Model.ShouldBe("mock-gpt-large");
+        hedged.Value.Content[0].Text.ShouldStartWith("Mock answer to:");
+        Header(hedged.GetRawResponse(), "x-gateway-deployment").ShouldBe("up1/mock-gpt-large");
+        Header(hedged.GetRawResponse(), "x-gateway-attempts").ShouldBe("2");
+        fast.Stats.TotalRequests.ShouldBe(1);
+        fast.Stats.LastRequestHeaders.Values.ShouldNotContain(v => v.Contains(TestSettings.VirtualKey, StringComparison.Ordinal));
+        var deadline = Stopwatch.StartNew();
+        while (slow.Stats.CancelledRequests == 0 && deadline.Elapsed < TimeSpan.FromSeconds(5))
+        {
+            await Task.Delay(20, Cancel);
+        }
+
+        slow.Stats.CancelledRequests.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Hedging_LeavesStreamsAlone()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Models:m:Strategy"] = "OrderedFallback",
+            ["Gateway:Models:m:Hedging:Delay"] = "00:00:00.100",
+        };
+        DeploymentRig.AddDeployment(settings, "m", 0, "up0");
+        DeploymentRig.AddDeployment(settings, "m", 1, "up1");
+        await using var rig = await DeploymentRig.StartAsync(2, settings);
+        rig.Upstreams[0].Options.TimeToFirstTokenMs = 600;
+        using var client = rig.CreateHttpClient();
+
+        using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("m", stream: true)), Cancel);
+
+        (await response.Content.ReadAsStringAsync(Cancel)).ShouldEndWith("data: [DONE]\n\n");
+        response.Headers.GetValues("x-gateway-deployment").ShouldBe(["up0/mock-gpt"]);
+        rig.Upstreams[1].Stats.TotalRequests.ShouldBe(0);
+    }
+
     private static async Task<(string Deployment, string Attempts)> SendAsync(HttpClient client)
     {
         using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("m")), Cancel);
