@@ -5,16 +5,20 @@ using LlmGateway.Hosting;
 using LlmGateway.Parsing;
 using LlmGateway.Resilience;
 using LlmGateway.Routing;
+using LlmGateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayLogging();
 builder.Services.AddGateway(builder.Configuration);
+builder.Services.AddGatewayTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
+app.UseTraceContextResponseHeader(); // traceparent back to the client
 app.UseOpenAiErrorResponses();   // every failure in OpenAI's error shape
 app.UseVirtualKeys();            // who is calling (endpoints marked RequireVirtualKey)
 app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
+app.MapPrometheusMetrics();      // /metrics
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LlmGateway.Errors;
@@ -77,12 +78,15 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
         _ => new(statusCode, "The request was rejected.", InvalidRequest, null),
     };
 
+    // Error JSON is never embedded in HTML, so quotes and apostrophes in messages need no escaping.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public Task WriteAsync(HttpResponse response)
     {
         response.StatusCode = StatusCode;
         response.ContentType = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteTo(writer);
         }
