@@ -397,6 +397,9 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             : UpstreamBody.WithModel(_request.Root, route.UpstreamModel));
         shadow.Response.Body = new MemoryStream();
         shadow.RequestAborted = cancellationToken;
+
+        // The hedge is the primary attempt's sibling, not its child (this async flow's change does not leak out).
+        Activity.Current = Activity.Current?.Parent;
         using var activity = StartActivity(route, _attempts + 1);
         try
         {
