@@ -345,7 +345,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             LogHedging(_logger, _publicModel, primaryDeployment.Name, choice.Deployment.Name, delay.TotalMilliseconds);
             var hedge = SendHedgeAsync(choice, hedgeRoute, hedgeCancellation.Token);
             var first = await Task.WhenAny(primary, hedge);
-            if (first == primary && (Volatile.Read(ref _winner) == PrimaryWon || !IsRetryable(Classify())))
+            if (first == primary && (Volatile.Read(ref _winner) == PrimaryWon || !Classify().IsRetryable))
             {
                 await hedgeCancellation.CancelAsync();
                 await hedge;
@@ -369,8 +369,6 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             _attemptAborted = attemptToken;
             _hedging = false;
         }
-
-        static bool IsRetryable(AttemptOutcome outcome) => outcome.IsRetryable;
     }
 
     /// <summary>The hedged attempt: the same parsed request, forwarded into a shadow context; the context when its answer is good.</summary>
