@@ -5,6 +5,7 @@ using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Metering;
 using LlmGateway.Parsing;
+using LlmGateway.Resilience;
 using LlmGateway.Routing;
 using LlmGateway.Telemetry;
 
@@ -24,10 +25,11 @@ app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
-    proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request
+    proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
 }).RequireVirtualKey();
 
 app.Run();
