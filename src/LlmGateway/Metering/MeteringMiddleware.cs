@@ -32,7 +32,6 @@ internal sealed partial class MeteringMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
-        var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
         if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
         {
@@ -44,16 +43,17 @@ internal sealed partial class MeteringMiddleware(
         if (request.Stream && !request.IncludeUsage && _options.RequestStreamUsage
             && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions)
         {
-            UpstreamBody.Set(context, UpstreamBody.Rewrite(request.Root, route.UpstreamModel, includeUsage: true));
+            context.Features.GetRequiredFeature<UpstreamBodyFeature>().IncludeUsage = true;
+            UpstreamBody.Apply(context);
             hideUsageChunk = true;
         }
 
         var observer = new UsageObserver(context, metering, hideUsageChunk);
         var installed = ResponseObservation.Observe(context, observer);
-        return MeterAsync(context, request, route, metering, observer, installed);
+        return MeterAsync(context, request, metering, observer, installed);
     }
 
-    private async Task MeterAsync(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool installed)
+    private async Task MeterAsync(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool installed)
     {
         var started = Stopwatch.GetTimestamp();
         var failed = true;
@@ -73,12 +73,12 @@ internal sealed partial class MeteringMiddleware(
             }
             finally
             {
-                Record(context, request, route, metering, observer, failed, Stopwatch.GetElapsedTime(started));
+                Record(context, request, metering, observer, failed, Stopwatch.GetElapsedTime(started));
             }
         }
     }
 
-    private void Record(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
     {
         var response = context.Response;
         var status = failed && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
@@ -96,6 +96,8 @@ internal sealed partial class MeteringMiddleware(
             }
         }
 
+        // Resilience may have moved the request to another deployment or model: bill what actually served it.
+        var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var key = MeteringFeature.KeyOf(context);
         var record = new UsageRecord
         {
@@ -106,8 +108,8 @@ internal sealed partial class MeteringMiddleware(
             User = request.User ?? HeaderValue(context, UserHeader) ?? key.User,
             Project = key.Project,
             Model = request.Model,
-            UpstreamModel = route.UpstreamModel,
-            Provider = route.Provider.Name,
+            UpstreamModel = served.UpstreamModel,
+            Provider = served.Provider.Name,
             Operation = ApiOperationName(request.Operation),
             Streamed = request.Stream,
             StatusCode = status,

@@ -390,9 +390,10 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         }
 
         shadow.Features.Set(new ModelRouteFeature(route));
-        UpstreamBody.Set(shadow, string.Equals(route.UpstreamModel, _request.Model, StringComparison.Ordinal)
-            ? _request.Body
-            : UpstreamBody.WithModel(_request.Root, route.UpstreamModel));
+        var body = _context.Features.GetRequiredFeature<UpstreamBodyFeature>().Clone();
+        body.Model = route.UpstreamModel;
+        shadow.Features.Set(body);
+        UpstreamBody.Apply(shadow);
         shadow.Response.Body = new MemoryStream();
         shadow.RequestAborted = cancellationToken;
 

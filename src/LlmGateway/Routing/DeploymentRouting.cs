@@ -1,4 +1,5 @@
 using LlmGateway.Parsing;
+using Microsoft.AspNetCore.Http.Features;
 using LlmGateway.Routing.LoadBalancing;
 using Yarp.ReverseProxy.Model;
 
@@ -21,8 +22,7 @@ internal static class DeploymentRouting
 
         var route = feature.Route.Through(choice.Deployment, publicModel);
         feature.Route = route;
-        UpstreamBody.Set(context, string.Equals(route.UpstreamModel, request.Model, StringComparison.Ordinal)
-            ? request.Body
-            : UpstreamBody.WithModel(request.Root, route.UpstreamModel));
+        context.Features.GetRequiredFeature<UpstreamBodyFeature>().Model = route.UpstreamModel;
+        UpstreamBody.Apply(context);
     }
 }
