@@ -112,6 +112,32 @@ public sealed class ResponseObservationTests
         Encoding.UTF8.GetString(output.ToArray()).ShouldBe("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}");
     }
 
+    [Fact]
+    public async Task ObservingAStream_AllocatesNothingPerEvent()
+    {
+        var context = new DefaultHttpContext();
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(System.IO.Stream.Null));
+        context.Response.ContentType = "text/event-stream";
+        var observer = new DroppingUsageObserver();
+        ResponseObservation.Observe(context, observer);
+        var chunk = Encoding.UTF8.GetBytes("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"token \"},\"finish_reason\":null}],\"usage\":null}\n\n");
+        var body = context.Response.Body;
+        for (var i = 0; i < 100; i++)
+        {
+            await body.WriteAsync(chunk, TestContext.Current.CancellationToken);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            await body.WriteAsync(chunk, TestContext.Current.CancellationToken);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        observer.Events.ShouldBe(10_100);
+        allocated.ShouldBeLessThan(10_000, "bytes allocated for 10,000 events (0 when measured)");
+    }
+
     private static (HttpContext Context, MemoryStream Output) NewContext(string contentType)
     {
         var output = new MemoryStream();
