@@ -176,7 +176,12 @@ public sealed class MeteringOptionsValidationTests
     {
         var options = new GatewayOptions
         {
-            Metering = new MeteringOptions { DefaultMaxOutputTokens = 0, Prices = { ["m"] = new ModelPrice { Input = -1 } } },
+            Metering = new MeteringOptions
+            {
+                DefaultMaxOutputTokens = 0,
+                Prices = { ["m"] = new ModelPrice { Input = -1 } },
+                Routes = { ["no-such-model"] = new MeteringRouteOptions { RefuseUnpricedModels = true } },
+            },
             Budgets = new BudgetOptions { Keys = { ["nobody"] = new BudgetLimit { LimitUsd = 0 } } },
             RateLimits = new RateLimitOptions { Teams = { ["ghosts"] = new RateLimit { RequestsPerMinute = -5 } } },
             Admin = new LlmGateway.Admin.AdminOptions { KeyHash = "plain-text-key" },
@@ -191,5 +196,6 @@ public sealed class MeteringOptionsValidationTests
         errors.ShouldContain(error => error.StartsWith("Gateway:RateLimits:Teams:ghosts:RequestsPerMinute", StringComparison.Ordinal));
         errors.ShouldContain(error => error.StartsWith("Gateway:RateLimits:Teams:ghosts: no virtual key", StringComparison.Ordinal));
         errors.ShouldContain(error => error.StartsWith("Gateway:Admin:KeyHash", StringComparison.Ordinal));
+        errors.ShouldContain(error => error.StartsWith("Gateway:Metering:Routes:no-such-model: there is no model", StringComparison.Ordinal));
     }
 }
