@@ -113,6 +113,23 @@ public sealed class ResponseObservationTests
     }
 
     [Fact]
+    public async Task AHeldBackBody_IsDiscardedByResponseClear_AsIfNothingHadBeenWritten()
+    {
+        var (context, output) = NewContext("application/json");
+        var observer = new DroppingUsageObserver();
+        ResponseObservation.Observe(context, observer);
+
+        await context.Response.Body.WriteAsync("{\"error\":\"first attempt\"}"u8.ToArray(), TestContext.Current.CancellationToken);
+        context.Response.Clear();
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}"u8.ToArray(), TestContext.Current.CancellationToken);
+        await ResponseObservation.CompleteAsync(context, deliver: true);
+
+        Encoding.UTF8.GetString(output.ToArray()).ShouldBe("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}");
+        observer.Usage.ShouldBe(new TokenUsage(1, 2, 0, 0));
+    }
+
+    [Fact]
     public async Task ObservingAStream_AllocatesNothingPerEvent()
     {
         var context = new DefaultHttpContext();
