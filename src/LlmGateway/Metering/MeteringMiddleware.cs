@@ -33,7 +33,7 @@ internal sealed partial class MeteringMiddleware(
     {
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
         var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
-        var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
+        var metering = MeteringFeature.GetOrCreate(context, prices, policies);
         if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
         {
             LogRefusedUnpriced(logger, request.Model);
