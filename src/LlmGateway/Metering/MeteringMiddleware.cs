@@ -32,7 +32,7 @@ internal sealed partial class MeteringMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
-        var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
+        var metering = MeteringFeature.GetOrCreate(context, prices, policies);
         if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
         {
             LogRefusedUnpriced(logger, request.Model);
