@@ -48,6 +48,12 @@ public sealed class MockProviderOptions
     /// </summary>
     public int? FailAfterTokens { get; set; }
 
+    /// <summary>
+    /// When set, every answer is this text instead of the echo of the question, one token per whitespace-separated
+    /// word (header <c>x-mock-answer</c>). A judge model that must say "unsafe" is this option set to <c>unsafe</c>.
+    /// </summary>
+    public string? AnswerText { get; set; }
+
     /// <summary>When set, a request must carry <c>Authorization: Bearer &lt;RequiredApiKey&gt;</c> or it gets 401.</summary>
     public string? RequiredApiKey { get; set; }
 

@@ -1,6 +1,7 @@
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
+using LlmGateway.Guardrails;
 using LlmGateway.Hosting;
 using LlmGateway.Parsing;
 using LlmGateway.Routing;
@@ -21,6 +22,7 @@ app.MapPrometheusMetrics();      // /metrics
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
+    proxy.UseGuardrails();       // input guards before routing; output guards on answers
     proxy.UseModelRouting();     // model -> provider cluster, upstream model name
 }).RequireVirtualKey();
 

@@ -30,7 +30,7 @@ internal sealed partial class ModelRoutingMiddleware(RequestDelegate next, Model
         context.ReassignProxyRequest(cluster);
         if (!string.Equals(route.UpstreamModel, request.Model, StringComparison.Ordinal))
         {
-            UpstreamBody.Set(context, UpstreamBody.WithModel(request.Root, route.UpstreamModel));
+            UpstreamBody.Set(context, UpstreamBody.WithModel(context, request.Root, request.Body, route.UpstreamModel));
         }
 
         return next(context);
