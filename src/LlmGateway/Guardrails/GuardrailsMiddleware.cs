@@ -1,6 +1,7 @@
 using System.Text.Json;
 using LlmGateway.Errors;
 using LlmGateway.Guardrails.Detection;
+using LlmGateway.Guardrails.Streaming;
 using LlmGateway.Parsing;
 using LlmGateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
@@ -11,8 +12,8 @@ namespace LlmGateway.Guardrails;
 /// <summary>
 /// Runs the policy of the requested model: input guards on the parsed request before it is routed (a block never
 /// reaches a provider; redaction rewrites the body the provider gets), the watcher model last, and output guards on
-/// non-streamed answers. Streamed answers are guarded by <see cref="Streaming.StreamingTextGuard"/> in the response
-/// observer.
+/// non-streamed answers. For streamed chat answers it sets a <see cref="StreamingGuardrailFeature"/> that the response
+/// observer applies to every chunk.
 /// </summary>
 internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolicies policies, GuardrailTelemetry telemetry, WatcherClient watcher)
 {
@@ -57,14 +58,36 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
             }
         }
 
-        var schema = JsonSchemaOf(request);
-        if (request.Stream || (policy.Output.Length == 0 && table is not { Count: > 0 }))
+        var hasOutputWork = policy.Output.Length > 0 || table is { Count: > 0 };
+        if (request.Stream && hasOutputWork && request.Operation == LlmOperation.ChatCompletions)
+        {
+            context.Features.Set(new StreamingGuardrailFeature(new StreamingChatGuardrail(() => CreateStreamingGuard(policy, table))));
+        }
+
+        if (request.Stream || !hasOutputWork)
         {
             await next(context);
             return;
         }
 
+        var schema = JsonSchemaOf(request);
+
         await GuardOutputAsync(context, request, policy, table, schema);
+    }
+
+    private StreamingTextGuard CreateStreamingGuard(GuardrailPolicy policy, MaskingTable? table)
+    {
+        var guards = new List<TextGuard>();
+        foreach (var guard in policy.Output)
+        {
+            if (guard is TextGuard textGuard)
+            {
+                guards.Add(textGuard);
+            }
+        }
+
+        return new StreamingTextGuard([.. guards], table,
+            (guard, matches) => telemetry.Record(policy.Name, guard.Name, guard.Type, Actions.Of(guard.Action), Stages.Output, matches));
     }
 
     private readonly record struct InputVerdict(string? BlockedBy, string?[]? Replacements);
