@@ -8,6 +8,12 @@ using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
 namespace LlmGateway.Tests.Functional;
 
+/// <remarks>
+/// Runs alone: OpenTelemetry subscribes to meters by name, so a meter provider in this process also aggregates the
+/// same-named instruments of every other gateway a test started, and when one of those hosts is disposed mid-test
+/// its instruments end and take their metric streams with them.
+/// </remarks>
+[Collection(TelemetryTestGroup.Name)]
 public sealed class TelemetryTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -82,4 +88,10 @@ public sealed class TelemetryTests
         await promtool.WaitForExitAsync(Cancel);
         return (promtool.ExitCode, output);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryTestGroup
+{
+    public const string Name = "telemetry";
 }
