@@ -11,7 +11,7 @@ namespace LlmGateway.Guardrails;
 internal sealed partial class GuardrailTelemetry
 {
     public const string ActionsInstrument = "llmgateway.guardrail.actions";
-    public const string ActionEvent = "llmgateway.guardrail.action";
+    public const string ActionEvent = "llm_gateway.guardrail.action";
 
     private readonly Counter<long> _actions;
     private readonly ILogger<GuardrailTelemetry> _logger;
@@ -40,15 +40,15 @@ internal sealed partial class GuardrailTelemetry
         {
             activity.AddEvent(new ActivityEvent(ActionEvent, tags: new ActivityTagsCollection
             {
-                ["llmgateway.guardrail.guard"] = guard,
-                ["llmgateway.guardrail.type"] = TypeName(type),
-                ["llmgateway.guardrail.action"] = action,
-                ["llmgateway.guardrail.stage"] = stage,
-                ["llmgateway.guardrail.matches"] = matches,
+                ["llm_gateway.guardrail.guard"] = guard,
+                ["llm_gateway.guardrail.type"] = TypeName(type),
+                ["llm_gateway.guardrail.action"] = action,
+                ["llm_gateway.guardrail.stage"] = stage,
+                ["llm_gateway.guardrail.matches"] = matches,
             }));
             if (action == Actions.Block)
             {
-                activity.SetTag("llmgateway.guardrail.blocked_by", guard);
+                activity.SetTag("llm_gateway.guardrail.blocked_by", guard);
             }
         }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text.Json;
 using LlmGateway.Errors;
 using LlmGateway.Guardrails.Detection;
@@ -46,7 +47,7 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
 
         if (verdict.Replacements is { } replacements)
         {
-            UpstreamBody.Set(context, RequestText.Rewrite(request.Operation, request.Root, replacements));
+            UseRedactedRequest(context, request, RequestText.Rewrite(request.Operation, request.Root, replacements));
         }
 
         foreach (var guard in policy.Input)
@@ -73,6 +74,21 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
         var schema = JsonSchemaOf(request);
 
         await GuardOutputAsync(context, request, policy, table, schema);
+    }
+
+    /// <summary>
+    /// Replaces the parsed request by the redacted one, so that every later stage (routing's model rename, metering,
+    /// each resilience attempt) builds its upstream body from redacted text instead of the client's original.
+    /// </summary>
+    private static void UseRedactedRequest(HttpContext context, LlmRequestFeature original, ReadOnlyMemory<byte> redacted)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(redacted.Length);
+        redacted.Span.CopyTo(buffer);
+        var feature = LlmRequestParser.Parse(original.Operation, buffer, redacted.Length, out _)
+            ?? throw new InvalidOperationException("The redacted request body did not parse; redaction must keep the request valid.");
+        context.Response.RegisterForDispose(feature);
+        context.Features.Set(feature);
+        UpstreamBody.Set(context, feature.Body);
     }
 
     private StreamingTextGuard CreateStreamingGuard(GuardrailPolicy policy, MaskingTable? table)

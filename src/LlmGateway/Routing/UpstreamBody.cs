@@ -12,7 +12,6 @@ internal static class UpstreamBody
 {
     public static void Set(HttpContext context, ReadOnlyMemory<byte> body)
     {
-        context.Features.Set(new UpstreamBodyFeature(body));
         if (!MemoryMarshal.TryGetArray(body, out var segment))
         {
             segment = new ArraySegment<byte>(body.ToArray());
@@ -24,38 +23,30 @@ internal static class UpstreamBody
         request.Headers.Remove("Transfer-Encoding");
     }
 
-    /// <summary>The body the forwarder will send, as the last stage set it.</summary>
-    public static ReadOnlyMemory<byte> Current(HttpContext context) =>
-        context.Features.Get<UpstreamBodyFeature>()?.Body ?? ReadOnlyMemory<byte>.Empty;
+    /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
+    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model) => Rewrite(root, model, includeUsage: false);
 
     /// <summary>
-    /// Copies the current upstream body, replacing <c>model</c>. An earlier stage may have rewritten the body (a
-    /// guardrail redacting PII), so the copy starts from what it set rather than from the client's original.
+    /// Copies a JSON object, replacing the value of <c>model</c> and, when <paramref name="includeUsage"/>, asking for
+    /// a final usage chunk (<c>stream_options.include_usage: true</c>) while keeping the client's other stream options.
     /// </summary>
-    public static ReadOnlyMemory<byte> WithModel(HttpContext context, JsonElement original, ReadOnlyMemory<byte> originalBody, string model)
-    {
-        var current = Current(context);
-        if (current.IsEmpty || current.Equals(originalBody))
-        {
-            return WithModel(original, model);
-        }
-
-        using var document = JsonDocument.Parse(current);
-        return WithModel(document.RootElement, model);
-    }
-
-    /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
-    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model)
+    public static ReadOnlyMemory<byte> Rewrite(JsonElement root, string model, bool includeUsage)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
+            var wroteStreamOptions = false;
             foreach (var property in root.EnumerateObject())
             {
                 if (property.NameEquals("model"))
                 {
                     writer.WriteString("model", model);
+                }
+                else if (includeUsage && property.NameEquals("stream_options"))
+                {
+                    WriteStreamOptions(writer, property.Value);
+                    wroteStreamOptions = true;
                 }
                 else
                 {
@@ -63,12 +54,32 @@ internal static class UpstreamBody
                 }
             }
 
+            if (includeUsage && !wroteStreamOptions)
+            {
+                WriteStreamOptions(writer, default);
+            }
+
             writer.WriteEndObject();
         }
 
         return buffer.WrittenMemory;
     }
-}
 
-/// <summary>Remembers the upstream body last set, so that later stages rewrite it rather than the client's original.</summary>
-internal sealed record UpstreamBodyFeature(ReadOnlyMemory<byte> Body);
+    private static void WriteStreamOptions(Utf8JsonWriter writer, JsonElement clientOptions)
+    {
+        writer.WriteStartObject("stream_options");
+        if (clientOptions.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var option in clientOptions.EnumerateObject())
+            {
+                if (!option.NameEquals("include_usage"))
+                {
+                    option.WriteTo(writer);
+                }
+            }
+        }
+
+        writer.WriteBoolean("include_usage", true);
+        writer.WriteEndObject();
+    }
+}

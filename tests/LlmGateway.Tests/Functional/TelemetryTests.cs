@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using LlmGateway.MockProvider;
@@ -58,12 +57,12 @@ public sealed class TelemetryTests
         text.ShouldContain("# TYPE http_server_request_duration_seconds histogram");
         text.ShouldContain("http_server_request_duration_seconds_bucket{");
 
-        var (exitCode, promtoolOutput) = await RunPromtoolCheckMetricsAsync(text);
+        var (exitCode, promtoolOutput) = await CommandLineTool.RunAsync("promtool", null, text, "check", "metrics");
         exitCode.ShouldBe(0, promtoolOutput);
 
         var gatewayTarget = $"{gateway.BaseAddress.Host}:{gateway.BaseAddress.Port}";
         await using var prometheus = await PrometheusServer.StartAsync(gatewayTarget, "/metrics", TimeSpan.FromSeconds(1), Cancel);
-        await prometheus.WaitForScrapesAsync(2, TimeSpan.FromSeconds(30), Cancel);
+        await prometheus.WaitForScrapesAsync(2, TimeSpan.FromSeconds(90), Cancel);
         var result = await prometheus.QueryAsync("""sum by (http_response_status_code) (http_server_request_duration_seconds_count{http_route="/v1/chat/completions"})""", Cancel);
         var series = JsonDocument.Parse(result).RootElement.GetProperty("data").GetProperty("result");
         var byStatus = series.EnumerateArray().ToDictionary(
@@ -71,22 +70,6 @@ public sealed class TelemetryTests
             s => double.Parse(s.GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture));
         byStatus["200"].ShouldBeGreaterThanOrEqualTo(3);
         byStatus["404"].ShouldBeGreaterThanOrEqualTo(1);
-    }
-
-    private static async Task<(int ExitCode, string Output)> RunPromtoolCheckMetricsAsync(string metrics)
-    {
-        var start = new ProcessStartInfo("promtool", ["check", "metrics"])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var promtool = Process.Start(start) ?? throw new InvalidOperationException("promtool did not start; run tests/infra/install-prometheus.sh");
-        await promtool.StandardInput.WriteAsync(metrics);
-        promtool.StandardInput.Close();
-        var output = await promtool.StandardOutput.ReadToEndAsync(Cancel) + await promtool.StandardError.ReadToEndAsync(Cancel);
-        await promtool.WaitForExitAsync(Cancel);
-        return (promtool.ExitCode, output);
     }
 }
 
