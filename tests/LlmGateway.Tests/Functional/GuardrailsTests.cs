@@ -170,6 +170,18 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
     }
 
     [Fact]
+    public async Task ARetriedAttempt_SendsTheRedactedBodyAgain()
+    {
+        var before = fixture.Upstream.Stats.TotalRequests;
+        fixture.Upstream.Options.FailNextRequests = 1;
+
+        var completion = (await Chat("mock-gpt").CompleteChatAsync([new UserChatMessage("Mail maria.rossi@example.org the report")], cancellationToken: Cancel)).Value;
+
+        fixture.Upstream.Stats.TotalRequests.ShouldBe(before + 2, "the first attempt failed with 503 and was retried");
+        completion.Content[0].Text.ShouldStartWith("Mock answer to: Mail [EMAIL] the report");
+    }
+
+    [Fact]
     public async Task ReversibleMasking_HidesValuesFromTheUpstream_AndRestoresThemInTheAnswer()
     {
         const string Question = "Write to maria.rossi@example.org and cc tom@contoso.io today";
