@@ -49,6 +49,12 @@ public sealed class MockProviderOptions
     public int? FailAfterTokens { get; set; }
 
     /// <summary>
+    /// When set, every answer is this text instead of the echo of the question, one token per whitespace-separated
+    /// word (header <c>x-mock-answer</c>). A judge model that must say "unsafe" is this option set to <c>unsafe</c>.
+    /// </summary>
+    public string? AnswerText { get; set; }
+
+    /// <summary>
     /// The next this-many requests are answered with <see cref="FailNextStatus"/> (with <see cref="RetryAfterSeconds"/>
     /// and <see cref="ErrorCode"/> when set), each one counting the number down; then requests succeed again. Lets a
     /// test make an upstream fail a few times and recover, as a retrying gateway sees it. Options only.

@@ -2,6 +2,7 @@ using LlmGateway.Admin;
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
+using LlmGateway.Guardrails;
 using LlmGateway.Hosting;
 using LlmGateway.Metering;
 using LlmGateway.Parsing;
@@ -25,6 +26,7 @@ app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
+    proxy.UseGuardrails();       // input guards before routing; output guards on answers
     proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost

@@ -1,5 +1,6 @@
 using LlmGateway.Authentication;
 using LlmGateway.Configuration;
+using LlmGateway.Guardrails;
 using LlmGateway.Metering;
 using LlmGateway.Providers;
 using LlmGateway.Proxy;
@@ -36,6 +37,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ILoadBalancingPolicy, LeastInFlightPolicy>();
         services.AddSingleton<ILoadBalancingPolicy, OrderedFallbackPolicy>();
         services.AddVirtualKeys();
+        services.AddGuardrails(configuration);
         services.AddMetering();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
