@@ -44,11 +44,11 @@ internal sealed partial class MeteringMiddleware(
         if (request.Stream && !request.IncludeUsage && _options.RequestStreamUsage
             && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions)
         {
-            UpstreamBody.Set(context, UpstreamBody.Rewrite(request.Root, route.UpstreamModel, includeUsage: true));
+            UpstreamBody.RequestStreamUsage(context, request, route.UpstreamModel);
             hideUsageChunk = true;
         }
 
-        var observer = new UsageObserver(context, metering, hideUsageChunk);
+        var observer = new UsageObserver(context, prices, request.Model, hideUsageChunk);
         var installed = ResponseObservation.Observe(context, observer);
         return MeterAsync(context, request, route, metering, observer, installed);
     }
@@ -78,8 +78,11 @@ internal sealed partial class MeteringMiddleware(
         }
     }
 
-    private void Record(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    private void Record(HttpContext context, LlmRequestFeature request, ModelRoute firstRoute, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
     {
+        // Attempts beneath may have moved the request to another deployment: attribute it to the one that answered.
+        var route = context.Features.Get<ModelRouteFeature>()?.Route ?? firstRoute;
+        var price = prices.Find(request.Model, route.UpstreamModel);
         var response = context.Response;
         var status = failed && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
         var usage = observer.Usage;
@@ -108,13 +111,14 @@ internal sealed partial class MeteringMiddleware(
             Model = request.Model,
             UpstreamModel = route.UpstreamModel,
             Provider = route.Provider.Name,
+            Deployment = route.Deployment.Name,
             Operation = ApiOperationName(request.Operation),
             Streamed = request.Stream,
             StatusCode = status,
             Latency = latency,
             Usage = usage,
-            CostUsd = metering.Price?.CostOf(usage) ?? 0m,
-            Priced = metering.Price is not null,
+            CostUsd = price?.CostOf(usage) ?? 0m,
+            Priced = price is not null,
             Estimated = estimated,
             ClientDisconnected = context.RequestAborted.IsCancellationRequested,
         };

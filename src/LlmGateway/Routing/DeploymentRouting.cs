@@ -21,8 +21,6 @@ internal static class DeploymentRouting
 
         var route = feature.Route.Through(choice.Deployment, publicModel);
         feature.Route = route;
-        UpstreamBody.Set(context, string.Equals(route.UpstreamModel, request.Model, StringComparison.Ordinal)
-            ? request.Body
-            : UpstreamBody.WithModel(request.Root, route.UpstreamModel));
+        UpstreamBody.Set(context, UpstreamBody.For(context, request, route.UpstreamModel));
     }
 }

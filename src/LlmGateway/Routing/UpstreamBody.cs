@@ -1,3 +1,4 @@
+using LlmGateway.Parsing;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -21,6 +22,25 @@ internal static class UpstreamBody
         request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
         request.ContentLength = segment.Count;
         request.Headers.Remove("Transfer-Encoding");
+    }
+
+    /// <summary>
+    /// Asks the upstream for a final usage chunk on this request and every later attempt of it (metering reads
+    /// usage from it); sets the body for <paramref name="upstreamModel"/> now.
+    /// </summary>
+    public static void RequestStreamUsage(HttpContext context, LlmRequestFeature request, string upstreamModel)
+    {
+        context.Features.Set(StreamUsageRequested.Instance);
+        Set(context, Rewrite(request.Root, upstreamModel, includeUsage: true));
+    }
+
+    /// <summary>The body an attempt sends to <paramref name="upstreamModel"/>: the client's bytes when nothing needs rewriting.</summary>
+    public static ReadOnlyMemory<byte> For(HttpContext context, LlmRequestFeature request, string upstreamModel)
+    {
+        var includeUsage = context.Features.Get<StreamUsageRequested>() is not null;
+        return !includeUsage && string.Equals(upstreamModel, request.Model, StringComparison.Ordinal)
+            ? request.Body
+            : Rewrite(request.Root, upstreamModel, includeUsage);
     }
 
     /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
@@ -81,5 +101,10 @@ internal static class UpstreamBody
 
         writer.WriteBoolean("include_usage", true);
         writer.WriteEndObject();
+    }
+
+    private sealed class StreamUsageRequested
+    {
+        public static readonly StreamUsageRequested Instance = new();
     }
 }
