@@ -48,7 +48,7 @@ internal sealed partial class MeteringMiddleware(
             hideUsageChunk = true;
         }
 
-        var observer = new UsageObserver(context, metering, hideUsageChunk);
+        var observer = new UsageObserver(context, prices, request.Model, hideUsageChunk);
         var installed = ResponseObservation.Observe(context, observer);
         return MeterAsync(context, request, metering, observer, installed);
     }
@@ -80,6 +80,9 @@ internal sealed partial class MeteringMiddleware(
 
     private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
     {
+        // Attempts beneath may have moved the request to another deployment: attribute and price it by the one that answered.
+        var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
+        var price = prices.Find(request.Model, served.UpstreamModel);
         var response = context.Response;
         var status = failed && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
         var usage = observer.Usage;
@@ -96,8 +99,6 @@ internal sealed partial class MeteringMiddleware(
             }
         }
 
-        // Resilience may have moved the request to another deployment or model: bill what actually served it.
-        var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var key = MeteringFeature.KeyOf(context);
         var record = new UsageRecord
         {
@@ -110,13 +111,14 @@ internal sealed partial class MeteringMiddleware(
             Model = request.Model,
             UpstreamModel = served.UpstreamModel,
             Provider = served.Provider.Name,
+            Deployment = served.Deployment.Name,
             Operation = ApiOperationName(request.Operation),
             Streamed = request.Stream,
             StatusCode = status,
             Latency = latency,
             Usage = usage,
-            CostUsd = metering.Price?.CostOf(usage) ?? 0m,
-            Priced = metering.Price is not null,
+            CostUsd = price?.CostOf(usage) ?? 0m,
+            Priced = price is not null,
             Estimated = estimated,
             ClientDisconnected = context.RequestAborted.IsCancellationRequested,
         };
