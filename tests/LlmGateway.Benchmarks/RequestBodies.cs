@@ -8,7 +8,7 @@ internal static class RequestBodies
     public static readonly byte[] Small = Encoding.UTF8.GetBytes(
         """{"model":"gpt-4o-mini","messages":[{"role":"system","content":"You are a concise assistant."},{"role":"user","content":"Summarise the benefits of connection pooling in two sentences."}],"temperature":0.2,"max_tokens":64,"user":"bench-user"}""");
 
-    /// <summary>About 16 KB: 40 turns of a conversation with tools, the shape of an agent's request.</summary>
+    /// <summary>About 20 KB: 40 turns of a conversation with tools, the shape of an agent's request.</summary>
     public static readonly byte[] Large = BuildLarge();
 
     public static byte[] Get(string size) => size == "small" ? Small : Large;

@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 
@@ -23,28 +23,47 @@ internal static class UpstreamBody
         request.Headers.Remove("Transfer-Encoding");
     }
 
-    /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
+    /// <summary>
+    /// Copies a JSON object, replacing the value of <c>model</c>. Every other byte is kept exactly as the client
+    /// sent it: the copy splices the new value into the original text instead of re-serialising the body, which
+    /// would re-escape every non-ASCII character and cost time in proportion to the whole conversation.
+    /// </summary>
     public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            foreach (var property in root.EnumerateObject())
-            {
-                if (property.NameEquals("model"))
-                {
-                    writer.WriteString("model", model);
-                }
-                else
-                {
-                    property.WriteTo(writer);
-                }
-            }
+        var original = JsonMarshal.GetRawUtf8Value(root);
+        var value = JsonEncodedText.Encode(model).EncodedUtf8Bytes;
 
-            writer.WriteEndObject();
+        var size = original.Length;
+        foreach (var property in root.EnumerateObject())
+        {
+            if (property.NameEquals("model"u8))
+            {
+                size += value.Length + 2 - JsonMarshal.GetRawUtf8Value(property.Value).Length;
+            }
         }
 
-        return buffer.WrittenMemory;
+        var copy = new byte[size];
+        var destination = copy.AsSpan();
+        var copied = 0;
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!property.NameEquals("model"u8))
+            {
+                continue;
+            }
+
+            var oldValue = JsonMarshal.GetRawUtf8Value(property.Value);
+            var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(original), ref MemoryMarshal.GetReference(oldValue));
+            original[copied..start].CopyTo(destination);
+            destination = destination[(start - copied)..];
+            destination[0] = (byte)'"';
+            value.CopyTo(destination[1..]);
+            destination[value.Length + 1] = (byte)'"';
+            destination = destination[(value.Length + 2)..];
+            copied = start + oldValue.Length;
+        }
+
+        original[copied..].CopyTo(destination);
+        return copy;
     }
 }
