@@ -5,8 +5,8 @@
 # first byte and memory, and prints a table with ratios against direct, nginx and Portkey. See docs/benchmarks.md.
 #
 # Usage: tests/benchmarks/run.sh [--duration SECONDS] [--connections N] [--soak [MINUTES]]
-#   --duration     seconds per measured wrk run (default 10)
-#   --connections  connections for the saturation runs (default 32)
+#   --duration     seconds per target and connection count, split into 3 interleaved rounds (default 12)
+#   --connections  connections for the saturation runs (default 16)
 #   --soak         instead of the table: the full pipeline at saturation for MINUTES (default 10), RSS every 10 s
 # Environment: BENCH_PROXY_CPUS (default 0) runs the proxy under test; BENCH_LOAD_CPUS (default 1) runs wrk, the
 # upstream and the mock provider. Every server binds to 127.0.0.1 and is stopped by the PID that started it.
@@ -14,14 +14,16 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 bench="$root/tests/benchmarks"
-duration=10
-connections=32
+duration=12
+connections=16
 warmup=3
+rounds=3
 soak_minutes=0
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
 load_cpus=${BENCH_LOAD_CPUS:-1}
 ttfb_count=60
 upstream_api_key="sk-bench-upstream"
+clock_ticks=$(getconf CLK_TCK)
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -110,11 +112,14 @@ rss_kib() {
     echo "$total"
 }
 
-# Samples rss_kib every INTERVAL seconds into FILE until stopped; sets $sampler_pid.
-start_rss_sampler() {
-    local pid=$1 file=$2 interval=$3
-    (while kill -0 "$pid" 2>/dev/null; do rss_kib "$pid" >>"$file"; sleep "$interval"; done) &
-    sampler_pid=$!
+# CPU time a process and its children (nginx's workers) have used, in clock ticks (user + system).
+cpu_ticks() {
+    local pid=$1 total=0 child ticks
+    for child in "$pid" $(pgrep -P "$pid" || true); do
+        ticks=$(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0)
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
 }
 
 # ---------------------------------------------------------------------------------------------- install, build
@@ -269,38 +274,46 @@ wrk_run() {
 
 field() { sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$2"; }
 
+# Appends a load row. CPU_TICKS, when known, is the CPU the proxy used during the run: CPU time per request is
+# far less disturbed by other work on the machine than latency or throughput are.
 record_load() {
-    local target=$1 conns=$2 line=$3 requests duration_us
+    local target=$1 conns=$2 line=$3 cpu_ticks=${4:-} requests duration_us cpu_us=""
     requests=$(field requests "$line")
     duration_us=$(field duration_us "$line")
-    printf 'load\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" \
-        "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r * 1000000 / d }')" \
-        "$(field p50_us "$line")" "$(field p99_us "$line")" "$(field non2xx "$line")" "$(field socket_errors "$line")" >>"$results"
-}
-
-# Warm-up at saturation (JIT tiering, connection pools), then one connection, then saturation. PID, when given,
-# is the proxy whose memory is recorded: at rest before the warm-up, and the peak while under load.
-measure_load() {
-    local target=$1 url=$2 body=$3 headers=$4 pid=${5:-} rest=0 samples="$out/rss-$1.txt"
-    step "Load: $target"
-    [[ -n $pid ]] && rest=$(rss_kib "$pid")
-    [[ -n $pid ]] && start_rss_sampler "$pid" "$samples" 0.5
-    wrk_run "$url" "$body" "$headers" "$connections" "$warmup" "$out/wrk-$target-warmup.txt" >/dev/null
-    record_load "$target" 1 "$(wrk_run "$url" "$body" "$headers" 1 "$duration" "$out/wrk-$target-c1.txt")"
-    record_load "$target" "$connections" "$(wrk_run "$url" "$body" "$headers" "$connections" "$duration" "$out/wrk-$target-c$connections.txt")"
-    if [[ -n $pid ]]; then
-        kill "$sampler_pid" 2>/dev/null || true
-        wait "$sampler_pid" 2>/dev/null || true
-        printf 'rss\t%s\t%s\t%s\n' "$target" "$rest" "$(sort -n "$samples" | tail -n 1)" >>"$results"
+    if [[ -n $cpu_ticks ]]; then
+        cpu_us=$(awk -v t="$cpu_ticks" -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.0f", t * 1000000 / hz / r }')
     fi
-    tail -n 2 "$results" >&2
+    printf 'load\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" \
+        "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r * 1000000 / d }')" \
+        "$(field p50_us "$line")" "$(field p99_us "$line")" "$(field non2xx "$line")" "$(field socket_errors "$line")" "$cpu_us" >>"$results"
 }
 
-measure_ttfb() {
-    local target=$1 url=$2 body=$3 headers=$4 line
-    step "Streaming time to first byte: $target"
-    if ! line=$(taskset -c "$load_cpus" node "$bench/lib/ttfb.mjs" "$url" "$bench/requests/$body" "$headers" "$ttfb_count" 10 2>"$out/ttfb-$target.err"); then
+# Runs wrk and records the row (with the round), with the proxy's CPU time when PID is given.
+load_run() {
+    local round=$1 target=$2 url=$3 body=$4 headers=$5 conns=$6 pid=$7 seconds=$8 before="" line
+    [[ -n $pid ]] && before=$(cpu_ticks "$pid")
+    line=$(wrk_run "$url" "$body" "$headers" "$conns" "$seconds" "$out/wrk-$target-c$conns-r$round.txt")
+    record_load "$target" "$conns" "$line" "${before:+$(($(cpu_ticks "$pid") - before))}"
+    tail -n 1 "$results" >&2
+}
+
+# Peak resident memory (the kernel's high-water mark) of a process plus its children's current, in KiB.
+peak_rss_kib() {
+    local pid=$1 total child kib
+    total=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    for child in $(pgrep -P "$pid" || true); do
+        kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+
+ttfb_run() {
+    local target=$1 url=$2 body=$3 headers=$4 count=$5 line
+    [[ -n ${ttfb_failed[$target]:-} ]] && return 0
+    if ! line=$(taskset -c "$load_cpus" node "$bench/lib/ttfb.mjs" "$url" "$bench/requests/$body" "$headers" "$count" 5 2>"$out/ttfb-$target.err"); then
         # A peer that cannot stream is a finding to report, not a reason to lose the rest of the run.
+        ttfb_failed[$target]=1
         printf 'ttfb-failed\t%s\t%s\n' "$target" "$(grep -m1 '^Error' "$out/ttfb-$target.err" | cut -c1-160)" >>"$results"
         tail -n 1 "$results" >&2
         return 0
@@ -310,40 +323,53 @@ measure_ttfb() {
     tail -n 1 "$results" >&2
 }
 
-run_scenario() {
-    local dir=$1 name DESCRIPTION KIND UPSTREAM REQUEST HEADERS upstream_url
-    name=$(basename "$dir")
-    # shellcheck source=/dev/null
-    source "$dir/scenario.env"
-    printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
-    case "$UPSTREAM" in
-        static) upstream_url="http://127.0.0.1:$upstream_port/v1" ;;
-        mock) upstream_url="http://127.0.0.1:$mock_port/v1" ;;
-        *) echo "$dir/scenario.env: UPSTREAM must be static or mock" >&2; exit 1 ;;
-    esac
-    start_gateway "$dir" "$upstream_url"
-    case "$KIND" in
-        load) measure_load "gateway:$name" "http://127.0.0.1:$gateway_port/v1/chat/completions" "$REQUEST" "$HEADERS" "$gateway_pid" ;;
-        ttfb) measure_ttfb "gateway:$name" "http://127.0.0.1:$gateway_port/v1/chat/completions" "$REQUEST" "$HEADERS" ;;
-        *) echo "$dir/scenario.env: KIND must be load or ttfb" >&2; exit 1 ;;
-    esac
-    stop_started "$gateway_pid"
+# Targets: name, url, request, headers, pid (empty: not a proxy, no CPU or memory recorded), joined by the ASCII
+# unit separator because headers contain '|' and fields may be empty.
+sep=$'\x1f'
+load_targets=()
+ttfb_targets=()
+declare -A ttfb_failed=()
+
+# Starts one gateway per scenario folder and adds it to the targets.
+start_scenarios() {
+    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS upstream_url url
+    for dir in "$bench"/scenarios/*/; do
+        dir=${dir%/}
+        name=$(basename "$dir")
+        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS=""
+        # shellcheck source=/dev/null
+        source "$dir/scenario.env"
+        printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
+        case "$UPSTREAM" in
+            static) upstream_url="http://127.0.0.1:$upstream_port/v1" ;;
+            mock) upstream_url="http://127.0.0.1:$mock_port/v1" ;;
+            *) echo "$dir/scenario.env: UPSTREAM must be static or mock" >&2; exit 1 ;;
+        esac
+        start_gateway "$dir" "$upstream_url"
+        url="http://127.0.0.1:$gateway_port/v1/chat/completions"
+        case "$KIND" in
+            load) load_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;
+            ttfb) ttfb_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;
+            *) echo "$dir/scenario.env: KIND must be load or ttfb" >&2; exit 1 ;;
+        esac
+    done
 }
 
 machine() {
     printf 'machine\tcpu\t%s\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" >>"$results"
     printf 'machine\tcores\t%s\n' "$(nproc)" >>"$results"
     printf 'machine\tmemory\t%s\n' "$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" >>"$results"
-    printf 'machine\tload\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
-    printf 'machine\tsettings\tduration %ss per run, warm-up %ss, saturation %s connections, proxy on CPU %s, wrk and upstreams on CPU %s\n' \
-        "$duration" "$warmup" "$connections" "$proxy_cpus" "$load_cpus" >>"$results"
+    printf 'machine\tload before the run\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
+    printf 'machine\tsettings\t%s rounds of %ss per target and connection count, interleaved across targets; warm-up %ss; saturation %s connections; proxies on CPU %s, wrk and upstreams on CPU %s\n' \
+        "$rounds" "$((duration / rounds))" "$warmup" "$connections" "$proxy_cpus" "$load_cpus" >>"$results"
 }
 
 soak() {
-    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid
+    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS
     step "Soak: the full pipeline at $connections connections for $soak_minutes minutes, RSS every 10 s"
     start_static_upstream
     start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1"
+    # shellcheck source=/dev/null
     source "$bench/scenarios/full-pipeline/scenario.env"
     printf 'seconds\trss_kib\n' >"$samples"
     BENCH_BODY_FILE="$bench/requests/$REQUEST" BENCH_HEADERS="$HEADERS" taskset -c "$load_cpus" \
@@ -370,22 +396,58 @@ if [[ $soak_minutes -gt 0 ]]; then
 fi
 
 machine
+step "Starting the upstreams, the baselines and one gateway per scenario"
 start_static_upstream
 start_mock
 start_nginx_proxy
 start_portkey
+start_scenarios
 
-measure_load direct "http://127.0.0.1:$upstream_port/v1/chat/completions" chat.json ""
-measure_load direct-mock "http://127.0.0.1:$mock_port/v1/chat/completions" chat.json "" "$mock_pid"
-measure_load nginx "http://127.0.0.1:$nginx_port/v1/chat/completions" chat.json "" "$nginx_pid"
-measure_load portkey "http://127.0.0.1:$portkey_port/v1/chat/completions" chat.json "$(portkey_headers "$upstream_port")" "$portkey_pid"
+load_targets=(
+    "direct${sep}http://127.0.0.1:$upstream_port/v1/chat/completions${sep}chat.json${sep}${sep}"
+    "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat.json${sep}${sep}$mock_pid"
+    "nginx${sep}http://127.0.0.1:$nginx_port/v1/chat/completions${sep}chat.json${sep}${sep}$nginx_pid"
+    "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat.json${sep}$(portkey_headers "$upstream_port")${sep}$portkey_pid"
+    "${load_targets[@]}"
+)
+ttfb_targets=(
+    "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
+    "nginx${sep}http://127.0.0.1:$nginx_stream_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
+    "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat-stream.json${sep}$(portkey_headers "$mock_port")${sep}"
+    "${ttfb_targets[@]}"
+)
 
-measure_ttfb direct-mock "http://127.0.0.1:$mock_port/v1/chat/completions" chat-stream.json ""
-measure_ttfb nginx "http://127.0.0.1:$nginx_stream_port/v1/chat/completions" chat-stream.json ""
-measure_ttfb portkey "http://127.0.0.1:$portkey_port/v1/chat/completions" chat-stream.json "$(portkey_headers "$mock_port")"
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name _ _ _ pid <<<"$target"
+    [[ -n $pid ]] && printf 'rss-rest\t%s\t%s\n' "$name" "$(rss_kib "$pid")" >>"$results"
+done
 
-for scenario in "$bench"/scenarios/*/; do
-    run_scenario "${scenario%/}"
+# Every target is measured in several short rounds, interleaved, so that a burst of other work on the machine
+# lands on all of them alike instead of on whichever target happened to run then; the report takes medians.
+step "Warm-up: ${warmup}s per target at $connections connections"
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name url body headers pid <<<"$target"
+    wrk_run "$url" "$body" "$headers" "$connections" "$warmup" "$out/wrk-$name-warmup.txt" >/dev/null
+done
+for round in $(seq "$rounds"); do
+    step "Load, round $round of $rounds"
+    for target in "${load_targets[@]}"; do
+        IFS=${sep} read -r name url body headers pid <<<"$target"
+        load_run "$round" "$name" "$url" "$body" "$headers" 1 "$pid" "$((duration / rounds))"
+        load_run "$round" "$name" "$url" "$body" "$headers" "$connections" "$pid" "$((duration / rounds))"
+    done
+done
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name _ _ _ pid <<<"$target"
+    [[ -n $pid ]] && printf 'rss-peak\t%s\t%s\n' "$name" "$(peak_rss_kib "$pid")" >>"$results"
+done
+
+for round in $(seq "$rounds"); do
+    step "Streaming time to first byte, round $round of $rounds"
+    for target in "${ttfb_targets[@]}"; do
+        IFS=${sep} read -r name url body headers _ <<<"$target"
+        ttfb_run "$name" "$url" "$body" "$headers" $((ttfb_count / rounds))
+    done
 done
 
 stop_all
