@@ -68,7 +68,7 @@ for (const conns of levels) {
 
 if (ttfb.length > 0) {
   const direct = ttfb.find((r) => r.target === 'direct-mock');
-  out.push('', '## Streaming: time to first byte (100 tokens, 1 ms apart, one connection; median of the rounds\' percentiles)', '');
+  out.push('', '## Streaming: time to first byte (100 tokens, 1 ms configured delay, one connection; median of the rounds\' percentiles)', '');
   out.push('| target | requests | TTFB p50 | TTFB p99 | TTFB p50 added vs direct | whole stream p50 | events (min) |');
   out.push('|---|---:|---:|---:|---:|---:|---:|');
   for (const row of ttfb) {
