@@ -48,6 +48,20 @@ public sealed class MockProviderOptions
     /// </summary>
     public int? FailAfterTokens { get; set; }
 
+    /// <summary>
+    /// The next this-many requests are answered with <see cref="FailNextStatus"/> (with <see cref="RetryAfterSeconds"/>
+    /// and <see cref="ErrorCode"/> when set), each one counting the number down; then requests succeed again. Lets a
+    /// test make an upstream fail a few times and recover, as a retrying gateway sees it. Options only.
+    /// </summary>
+    public int FailNextRequests
+    {
+        get => Volatile.Read(ref _failNextRequests);
+        set => Volatile.Write(ref _failNextRequests, value);
+    }
+
+    /// <summary>The status of the failures <see cref="FailNextRequests"/> asks for.</summary>
+    public int FailNextStatus { get; set; } = 503;
+
     /// <summary>When set, a request must carry <c>Authorization: Bearer &lt;RequiredApiKey&gt;</c> or it gets 401.</summary>
     public string? RequiredApiKey { get; set; }
 
@@ -63,6 +77,26 @@ public sealed class MockProviderOptions
     /// configuration binding appends to a list rather than replacing it.
     /// </remarks>
     public IList<string> Models { get; } = [];
+
+    /// <summary>Takes one of the failures <see cref="FailNextRequests"/> asked for, if any is left.</summary>
+    internal bool TryTakeFailure()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _failNextRequests);
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _failNextRequests, left - 1, left) == left)
+            {
+                return true;
+            }
+        }
+    }
+
+    private int _failNextRequests;
 
     internal static readonly string[] DefaultModels = ["mock-gpt", "mock-gpt-large", "mock-embed"];
 }

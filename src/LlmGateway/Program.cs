@@ -1,23 +1,35 @@
+using LlmGateway.Admin;
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Hosting;
+using LlmGateway.Metering;
 using LlmGateway.Parsing;
+using LlmGateway.Resilience;
 using LlmGateway.Routing;
+using LlmGateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayLogging();
 builder.Services.AddGateway(builder.Configuration);
+builder.Services.AddGatewayTelemetry(builder.Configuration);
 
 var app = builder.Build();
 
+app.UseTraceContextResponseHeader(); // traceparent back to the client
 app.UseOpenAiErrorResponses();   // every failure in OpenAI's error shape
 app.UseVirtualKeys();            // who is calling (endpoints marked RequireVirtualKey)
 app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
+app.MapPrometheusMetrics();      // /metrics
+app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
-    proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
+    proxy.UseRateLimits();       // requests and tokens per minute per key and team
+    proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
+    proxy.UseMetering();         // usage from every response, priced, one record per request
+    proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
 }).RequireVirtualKey();
 
 app.Run();

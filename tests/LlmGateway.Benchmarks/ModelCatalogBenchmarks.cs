@@ -36,7 +36,7 @@ public class ModelCatalogBenchmarks
         }
 
         var wrapped = Options.Create(options);
-        _catalog = new ModelCatalog(wrapped, new ProviderRegistry(wrapped, new ConfigurationBuilder().Build()));
+        _catalog = new ModelCatalog(wrapped, new ProviderRegistry(wrapped, new ConfigurationBuilder().Build()), TimeProvider.System);
     }
 
     [Benchmark]

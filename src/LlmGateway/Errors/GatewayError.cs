@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace LlmGateway.Errors;
@@ -59,6 +60,11 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
     public static GatewayError ProviderUnavailable(string provider) =>
         new(StatusCodes.Status503ServiceUnavailable, $"Provider '{provider}' is not available yet.", ServerError, "provider_unavailable");
 
+    public static GatewayError DeploymentsUnavailable(string model) =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            $"No deployment of model '{model}' can take requests right now: each is failing and out of rotation, or not started. Try again shortly.",
+            ServerError, "deployments_unavailable");
+
     public static GatewayError Internal() =>
         new(StatusCodes.Status500InternalServerError, "The gateway failed to process the request. The failure has been logged.", ServerError, "internal_error");
 
@@ -72,12 +78,15 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
         _ => new(statusCode, "The request was rejected.", InvalidRequest, null),
     };
 
+    // Error JSON is never embedded in HTML, so quotes and apostrophes in messages need no escaping.
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public Task WriteAsync(HttpResponse response)
     {
         response.StatusCode = StatusCode;
         response.ContentType = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
             WriteTo(writer);
         }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -10,6 +11,8 @@ namespace LlmGateway.Routing;
 /// </summary>
 internal static class UpstreamBody
 {
+    private static readonly byte[] StreamOptionsProperty = "\"stream_options\":"u8.ToArray();
+
     public static void Set(HttpContext context, ReadOnlyMemory<byte> body)
     {
         if (!MemoryMarshal.TryGetArray(body, out var segment))
@@ -23,47 +26,89 @@ internal static class UpstreamBody
         request.Headers.Remove("Transfer-Encoding");
     }
 
+    /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
+    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model) => Rewrite(root, model, includeUsage: false);
+
     /// <summary>
-    /// Copies a JSON object, replacing the value of <c>model</c>. Every other byte is kept exactly as the client
-    /// sent it: the copy splices the new value into the original text instead of re-serialising the body, which
-    /// would re-escape every non-ASCII character and cost time in proportion to the whole conversation.
+    /// Copies a JSON object, replacing the value of <c>model</c> and, when <paramref name="includeUsage"/>, asking for
+    /// a final usage chunk (<c>stream_options.include_usage: true</c>) while keeping the client's other stream options.
     /// </summary>
-    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model)
+    /// <remarks>
+    /// Every other byte is kept exactly as the client sent it: the copy splices new values into the original text
+    /// instead of re-serialising the body, which would re-escape every non-ASCII character and cost time in
+    /// proportion to the whole conversation.
+    /// </remarks>
+    public static ReadOnlyMemory<byte> Rewrite(JsonElement root, string model, bool includeUsage)
     {
         var original = JsonMarshal.GetRawUtf8Value(root);
-        var value = JsonEncodedText.Encode(model).EncodedUtf8Bytes;
-
-        var size = original.Length;
+        var modelValue = JsonEncodedText.Encode(model).EncodedUtf8Bytes;
+        var output = new ArrayBufferWriter<byte>(original.Length + modelValue.Length + 64);
+        var copied = 0;
+        var hasProperties = false;
+        var wroteStreamOptions = false;
         foreach (var property in root.EnumerateObject())
         {
+            hasProperties = true;
             if (property.NameEquals("model"u8))
             {
-                size += value.Length + 2 - JsonMarshal.GetRawUtf8Value(property.Value).Length;
+                var value = JsonMarshal.GetRawUtf8Value(property.Value);
+                copied = CopyUpTo(original, copied, value, output);
+                output.Write("\""u8);
+                output.Write(modelValue);
+                output.Write("\""u8);
             }
-        }
-
-        var copy = new byte[size];
-        var destination = copy.AsSpan();
-        var copied = 0;
-        foreach (var property in root.EnumerateObject())
-        {
-            if (!property.NameEquals("model"u8))
+            else if (includeUsage && property.NameEquals("stream_options"u8))
             {
-                continue;
+                var value = JsonMarshal.GetRawUtf8Value(property.Value);
+                copied = CopyUpTo(original, copied, value, output);
+                WriteStreamOptions(output, property.Value);
+                wroteStreamOptions = true;
             }
-
-            var oldValue = JsonMarshal.GetRawUtf8Value(property.Value);
-            var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(original), ref MemoryMarshal.GetReference(oldValue));
-            original[copied..start].CopyTo(destination);
-            destination = destination[(start - copied)..];
-            destination[0] = (byte)'"';
-            value.CopyTo(destination[1..]);
-            destination[value.Length + 1] = (byte)'"';
-            destination = destination[(value.Length + 2)..];
-            copied = start + oldValue.Length;
         }
 
-        original[copied..].CopyTo(destination);
-        return copy;
+        if (includeUsage && !wroteStreamOptions)
+        {
+            // Insert before the object's closing brace.
+            var closingBrace = original.Length - 1;
+            output.Write(original[copied..closingBrace]);
+            copied = closingBrace;
+            if (hasProperties)
+            {
+                output.Write(","u8);
+            }
+
+            output.Write(StreamOptionsProperty);
+            WriteStreamOptions(output, default);
+        }
+
+        output.Write(original[copied..]);
+        return output.WrittenMemory;
+    }
+
+    /// <summary>Copies the original text from <paramref name="copied"/> up to where <paramref name="value"/> starts; returns where it ends.</summary>
+    private static int CopyUpTo(ReadOnlySpan<byte> original, int copied, ReadOnlySpan<byte> value, ArrayBufferWriter<byte> output)
+    {
+        var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(original), ref MemoryMarshal.GetReference(value));
+        output.Write(original[copied..start]);
+        return start + value.Length;
+    }
+
+    private static void WriteStreamOptions(ArrayBufferWriter<byte> output, JsonElement clientOptions)
+    {
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
+        if (clientOptions.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var option in clientOptions.EnumerateObject())
+            {
+                if (!option.NameEquals("include_usage"u8))
+                {
+                    option.WriteTo(writer);
+                }
+            }
+        }
+
+        writer.WriteBoolean("include_usage"u8, true);
+        writer.WriteEndObject();
     }
 }

@@ -51,4 +51,40 @@ public sealed class UpstreamBodyTests
         using var result = JsonDocument.Parse(rewritten);
         result.RootElement.GetProperty("model").GetString().ShouldBe("quote\"back\\slash");
     }
+
+    [Fact]
+    public void Rewrite_AddsStreamOptions_WhenTheClientSentNone()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a","stream":true,"messages":[{"role":"user","content":"é"}]}""");
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: true).Span);
+
+        rewritten.ShouldBe("""{"model":"b","stream":true,"messages":[{"role":"user","content":"é"}],"stream_options":{"include_usage":true}}""");
+    }
+
+    [Fact]
+    public void Rewrite_TurnsOnIncludeUsage_KeepingTheClientsOtherStreamOptions()
+    {
+        using var document = JsonDocument.Parse("""{"stream_options":{"include_usage":false,"chunk":1},"model":"a","stream":true}""");
+
+        var rewritten = UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: true);
+
+        using var result = JsonDocument.Parse(rewritten);
+        result.RootElement.GetProperty("model").GetString().ShouldBe("b");
+        var options = result.RootElement.GetProperty("stream_options");
+        options.GetProperty("include_usage").GetBoolean().ShouldBeTrue();
+        options.GetProperty("chunk").GetInt32().ShouldBe(1);
+        options.EnumerateObject().Count().ShouldBe(2);
+        result.RootElement.GetProperty("stream").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Rewrite_LeavesStreamOptionsAlone_WhenUsageIsNotWanted()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a","stream_options":{"include_usage":false}}""");
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: false).Span);
+
+        rewritten.ShouldBe("""{"model":"b","stream_options":{"include_usage":false}}""");
+    }
 }

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry.Exporter;
+
+namespace LlmGateway.Telemetry;
+
+/// <summary>Where traces and metrics go, bound from <c>Gateway:Telemetry</c>.</summary>
+public sealed record TelemetryOptions
+{
+    public const string SectionName = "Gateway:Telemetry";
+
+    /// <summary>The <c>service.name</c> resource attribute on every span and metric.</summary>
+    public string ServiceName { get; init; } = "llmgateway";
+
+    /// <summary>Serve the Prometheus text format at <see cref="PrometheusPath"/>.</summary>
+    public bool PrometheusEnabled { get; init; } = true;
+
+    public string PrometheusPath { get; init; } = "/metrics";
+
+    /// <summary>An OTLP collector to push traces and metrics to; none when empty.</summary>
+    public string? OtlpEndpoint { get; init; }
+
+    public OtlpExportProtocol OtlpProtocol { get; init; } = OtlpExportProtocol.Grpc;
+}
+
+internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>
+{
+    public ValidateOptionsResult Validate(string? name, TelemetryOptions options)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(options.ServiceName))
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:ServiceName must not be empty.");
+        }
+
+        if (options.PrometheusEnabled && !options.PrometheusPath.StartsWith('/'))
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:PrometheusPath must start with '/' (got '{options.PrometheusPath}').");
+        }
+
+        if (!string.IsNullOrEmpty(options.OtlpEndpoint) && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:OtlpEndpoint must be an absolute URL (got '{options.OtlpEndpoint}').");
+        }
+
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

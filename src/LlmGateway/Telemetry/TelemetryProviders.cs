@@ -1,0 +1,64 @@
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+using OpenTelemetry.Trace;
+
+namespace LlmGateway.Telemetry;
+
+/// <summary>
+/// Owns the OpenTelemetry tracer and meter providers for the host's lifetime. The framework's own sources and
+/// meters (ASP.NET Core, HttpClient, YARP) stand in for the instrumentation packages that are not available.
+/// </summary>
+internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, PrometheusScraper scraper) : IHostedService, IDisposable
+{
+    private static readonly string[] Sources = [GatewayTelemetry.Name, "Microsoft.AspNetCore", "System.Net.Http", "Yarp.ReverseProxy"];
+
+    private static readonly string[] Meters =
+        [GatewayTelemetry.Name, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel", "System.Net.Http"];
+
+    private TracerProvider? _tracerProvider;
+    private MeterProvider? _meterProvider;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var resource = ResourceBuilder.CreateDefault().AddService(settings.ServiceName);
+
+        var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Sources);
+        var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Meters);
+        if (settings.PrometheusEnabled)
+        {
+            metrics.AddReader(scraper.Reader);
+        }
+
+        if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
+        {
+            tracing.AddOtlpExporter(otlp => Configure(otlp, settings));
+            metrics.AddOtlpExporter(otlp => Configure(otlp, settings));
+        }
+
+        _tracerProvider = tracing.Build();
+        _meterProvider = metrics.Build();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _tracerProvider?.ForceFlush(5_000);
+        _meterProvider?.ForceFlush(5_000);
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        _tracerProvider?.Dispose();
+        _meterProvider?.Dispose();
+    }
+
+    private static void Configure(OpenTelemetry.Exporter.OtlpExporterOptions otlp, TelemetryOptions settings)
+    {
+        otlp.Endpoint = new Uri(settings.OtlpEndpoint!);
+        otlp.Protocol = settings.OtlpProtocol;
+    }
+}
