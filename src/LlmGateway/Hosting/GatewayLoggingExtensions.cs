@@ -1,4 +1,5 @@
 using Serilog;
+using Serilog.Events;
 using Serilog.Formatting.Json;
 
 namespace LlmGateway.Hosting;
@@ -18,7 +19,14 @@ public static class GatewayLoggingExtensions
         }
         else
         {
-            configuration.MinimumLevel.Information().WriteTo.Console(new JsonFormatter(renderMessage: true));
+            // The same levels as the shipped appsettings.json: the framework's per-request Information events
+            // (request started/finished, proxying to ...) would write two or more lines per request and more
+            // than double the CPU each request costs.
+            configuration.MinimumLevel.Information()
+                .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
+                .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
+                .MinimumLevel.Override("Yarp", LogEventLevel.Warning)
+                .WriteTo.Console(new JsonFormatter(renderMessage: true));
         }
 
         builder.Logging.ClearProviders();

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using LlmGateway.Parsing;
@@ -47,6 +48,8 @@ public sealed class UpstreamBodyFeature(LlmRequestFeature request)
 /// </summary>
 internal static class UpstreamBody
 {
+    private static readonly byte[] StreamOptionsProperty = "\"stream_options\":"u8.ToArray();
+
     /// <summary>Composes the upstream body from the request's <see cref="UpstreamBodyFeature"/> and hands it to the forwarder.</summary>
     public static void Apply(HttpContext context)
     {
@@ -90,56 +93,82 @@ internal static class UpstreamBody
     /// Copies a JSON object, replacing the value of <c>model</c> and, when <paramref name="includeUsage"/>, asking for
     /// a final usage chunk (<c>stream_options.include_usage: true</c>) while keeping the client's other stream options.
     /// </summary>
+    /// <remarks>
+    /// Every other byte is kept exactly as the client sent it: the copy splices new values into the original text
+    /// instead of re-serialising the body, which would re-escape every non-ASCII character and cost time in
+    /// proportion to the whole conversation.
+    /// </remarks>
     public static ReadOnlyMemory<byte> Rewrite(JsonElement root, string model, bool includeUsage)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer))
+        var original = JsonMarshal.GetRawUtf8Value(root);
+        var modelValue = JsonEncodedText.Encode(model).EncodedUtf8Bytes;
+        var output = new ArrayBufferWriter<byte>(original.Length + modelValue.Length + 64);
+        var copied = 0;
+        var hasProperties = false;
+        var wroteStreamOptions = false;
+        foreach (var property in root.EnumerateObject())
         {
-            writer.WriteStartObject();
-            var wroteStreamOptions = false;
-            foreach (var property in root.EnumerateObject())
+            hasProperties = true;
+            if (property.NameEquals("model"u8))
             {
-                if (property.NameEquals("model"))
-                {
-                    writer.WriteString("model", model);
-                }
-                else if (includeUsage && property.NameEquals("stream_options"))
-                {
-                    WriteStreamOptions(writer, property.Value);
-                    wroteStreamOptions = true;
-                }
-                else
-                {
-                    property.WriteTo(writer);
-                }
+                var value = JsonMarshal.GetRawUtf8Value(property.Value);
+                copied = CopyUpTo(original, copied, value, output);
+                output.Write("\""u8);
+                output.Write(modelValue);
+                output.Write("\""u8);
             }
-
-            if (includeUsage && !wroteStreamOptions)
+            else if (includeUsage && property.NameEquals("stream_options"u8))
             {
-                WriteStreamOptions(writer, default);
+                var value = JsonMarshal.GetRawUtf8Value(property.Value);
+                copied = CopyUpTo(original, copied, value, output);
+                WriteStreamOptions(output, property.Value);
+                wroteStreamOptions = true;
             }
-
-            writer.WriteEndObject();
         }
 
-        return buffer.WrittenMemory;
+        if (includeUsage && !wroteStreamOptions)
+        {
+            // Insert before the object's closing brace.
+            var closingBrace = original.Length - 1;
+            output.Write(original[copied..closingBrace]);
+            copied = closingBrace;
+            if (hasProperties)
+            {
+                output.Write(","u8);
+            }
+
+            output.Write(StreamOptionsProperty);
+            WriteStreamOptions(output, default);
+        }
+
+        output.Write(original[copied..]);
+        return output.WrittenMemory;
     }
 
-    private static void WriteStreamOptions(Utf8JsonWriter writer, JsonElement clientOptions)
+    /// <summary>Copies the original text from <paramref name="copied"/> up to where <paramref name="value"/> starts; returns where it ends.</summary>
+    private static int CopyUpTo(ReadOnlySpan<byte> original, int copied, ReadOnlySpan<byte> value, ArrayBufferWriter<byte> output)
     {
-        writer.WriteStartObject("stream_options");
+        var start = (int)Unsafe.ByteOffset(ref MemoryMarshal.GetReference(original), ref MemoryMarshal.GetReference(value));
+        output.Write(original[copied..start]);
+        return start + value.Length;
+    }
+
+    private static void WriteStreamOptions(ArrayBufferWriter<byte> output, JsonElement clientOptions)
+    {
+        using var writer = new Utf8JsonWriter(output);
+        writer.WriteStartObject();
         if (clientOptions.ValueKind == JsonValueKind.Object)
         {
             foreach (var option in clientOptions.EnumerateObject())
             {
-                if (!option.NameEquals("include_usage"))
+                if (!option.NameEquals("include_usage"u8))
                 {
                     option.WriteTo(writer);
                 }
             }
         }
 
-        writer.WriteBoolean("include_usage", true);
+        writer.WriteBoolean("include_usage"u8, true);
         writer.WriteEndObject();
     }
 }

@@ -86,4 +86,72 @@ public sealed class UpstreamBodyTests
         Compose(hedge).GetProperty("model").GetString().ShouldBe("b");
         Compose(hedge).GetProperty("stream_options").GetProperty("include_usage").GetBoolean().ShouldBeTrue();
     }
+
+    [Fact]
+    public void Rewrite_KeepsEveryOtherByteAsTheClientSentIt()
+    {
+        const string Body = """{ "messages": [{"role":"user","content":"hé ☃ \u00e9"}],  "model" : "public", "n":2 }""";
+        using var document = JsonDocument.Parse(Body);
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "upstream-1", includeUsage: false).Span);
+
+        rewritten.ShouldBe("""{ "messages": [{"role":"user","content":"hé ☃ \u00e9"}],  "model" : "upstream-1", "n":2 }""");
+    }
+
+    [Fact]
+    public void Rewrite_ReplacesEveryTopLevelModel_AndNoNestedOne()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a","metadata":{"model":"keep"},"model":null}""");
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: false).Span);
+
+        rewritten.ShouldBe("""{"model":"b","metadata":{"model":"keep"},"model":"b"}""");
+    }
+
+    [Fact]
+    public void Rewrite_EscapesTheNewName()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a"}""");
+
+        var rewritten = UpstreamBody.Rewrite(document.RootElement, "quote\"back\\slash", includeUsage: false);
+
+        using var result = JsonDocument.Parse(rewritten);
+        result.RootElement.GetProperty("model").GetString().ShouldBe("quote\"back\\slash");
+    }
+
+    [Fact]
+    public void Rewrite_AddsStreamOptions_WhenTheClientSentNone()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a","stream":true,"messages":[{"role":"user","content":"é"}]}""");
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: true).Span);
+
+        rewritten.ShouldBe("""{"model":"b","stream":true,"messages":[{"role":"user","content":"é"}],"stream_options":{"include_usage":true}}""");
+    }
+
+    [Fact]
+    public void Rewrite_TurnsOnIncludeUsage_KeepingTheClientsOtherStreamOptions()
+    {
+        using var document = JsonDocument.Parse("""{"stream_options":{"include_usage":false,"chunk":1},"model":"a","stream":true}""");
+
+        var rewritten = UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: true);
+
+        using var result = JsonDocument.Parse(rewritten);
+        result.RootElement.GetProperty("model").GetString().ShouldBe("b");
+        var options = result.RootElement.GetProperty("stream_options");
+        options.GetProperty("include_usage").GetBoolean().ShouldBeTrue();
+        options.GetProperty("chunk").GetInt32().ShouldBe(1);
+        options.EnumerateObject().Count().ShouldBe(2);
+        result.RootElement.GetProperty("stream").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public void Rewrite_LeavesStreamOptionsAlone_WhenUsageIsNotWanted()
+    {
+        using var document = JsonDocument.Parse("""{"model":"a","stream_options":{"include_usage":false}}""");
+
+        var rewritten = Encoding.UTF8.GetString(UpstreamBody.Rewrite(document.RootElement, "b", includeUsage: false).Span);
+
+        rewritten.ShouldBe("""{"model":"b","stream_options":{"include_usage":false}}""");
+    }
 }

@@ -1,0 +1,27 @@
+-- wrk script: POSTs one JSON body with extra headers and prints one machine-readable result line.
+--   BENCH_BODY_FILE  the request body
+--   BENCH_HEADERS    extra headers, "Name: value" separated by '|'
+local function read_file(path)
+  local file = assert(io.open(path, "rb"), "cannot open " .. tostring(path))
+  local content = file:read("*a")
+  file:close()
+  return content
+end
+
+wrk.method = "POST"
+wrk.body = read_file(os.getenv("BENCH_BODY_FILE"))
+wrk.headers["Content-Type"] = "application/json"
+for header in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^|]+") do
+  local name, value = string.match(header, "^%s*([^:]+):%s*(.-)%s*$")
+  if name then
+    wrk.headers[name] = value
+  end
+end
+
+function done(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    "RESULT requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d socket_errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout))
+end

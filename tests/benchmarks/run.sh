@@ -1,0 +1,455 @@
+#!/usr/bin/env bash
+# The gateway's benchmark: in one run, builds Release, installs what it needs, starts a fixed-response upstream,
+# the mock provider, nginx as a plain reverse proxy, the Portkey gateway and the gateway itself (once per
+# scenario in scenarios/), drives each with wrk at one connection and at saturation, measures streaming time to
+# first byte and memory, and prints a table with ratios against direct, nginx and Portkey. See docs/benchmarks.md.
+#
+# Usage: tests/benchmarks/run.sh [--duration SECONDS] [--connections N] [--soak [MINUTES]]
+#   --duration     seconds per target and connection count, split into 3 interleaved rounds (default 12)
+#   --connections  connections for the saturation runs (default 16)
+#   --soak         instead of the table: the full pipeline at saturation for MINUTES (default 10), RSS every 10 s
+# Environment: BENCH_PROXY_CPUS (default 0) runs the proxy under test; BENCH_LOAD_CPUS (default 1) runs wrk, the
+# upstream and the mock provider. Every server binds to 127.0.0.1 and is stopped by the PID that started it.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bench="$root/tests/benchmarks"
+duration=12
+connections=16
+warmup=3
+rounds=3
+soak_minutes=0
+proxy_cpus=${BENCH_PROXY_CPUS:-0}
+load_cpus=${BENCH_LOAD_CPUS:-1}
+ttfb_count=60
+upstream_api_key="sk-bench-upstream"
+clock_ticks=$(getconf CLK_TCK)
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --duration) duration=$2; shift 2 ;;
+        --connections) connections=$2; shift 2 ;;
+        --soak)
+            soak_minutes=10
+            if [[ ${2:-} =~ ^[0-9]+$ ]]; then soak_minutes=$2; shift; fi
+            shift ;;
+        *) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
+    esac
+done
+
+out="$root/artifacts/benchmarks/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+results="$out/results.tsv"
+: >"$results"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+# ---------------------------------------------------------------------------------------------- processes
+started_pids=()
+
+stop_pid() {
+    local pid=$1
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+stop_all() {
+    local pid
+    for pid in "${started_pids[@]}"; do
+        stop_pid "$pid"
+    done
+    started_pids=()
+}
+trap stop_all EXIT INT TERM
+
+# Starts a command pinned to CPUS in the background, output to LOG; sets $last_pid.
+start_pinned() {
+    local cpus=$1 log=$2
+    shift 2
+    taskset -c "$cpus" "$@" >"$log" 2>&1 &
+    last_pid=$!
+    started_pids+=("$last_pid")
+}
+
+stop_started() {
+    local pid=$1 kept=() other
+    stop_pid "$pid"
+    for other in "${started_pids[@]}"; do
+        [[ $other == "$pid" ]] || kept+=("$other")
+    done
+    started_pids=("${kept[@]}")
+}
+
+free_port() {
+    node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+wait_for_http() {
+    local url=$1 pid=$2 name=$3
+    for _ in $(seq 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            echo "$name exited during start-up; its log is in $out" >&2
+            exit 1
+        fi
+        curl -s -o /dev/null -m 1 "$url" && return 0
+        sleep 0.1
+    done
+    echo "$name did not answer $url within 30 s; its log is in $out" >&2
+    exit 1
+}
+
+# Resident memory of a process and its children (nginx's workers), in KiB.
+rss_kib() {
+    local pid=$1 total=0 child kib
+    for child in "$pid" $(pgrep -P "$pid" || true); do
+        kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+
+# CPU time a process and its children (nginx's workers) have used, in clock ticks (user + system).
+cpu_ticks() {
+    local pid=$1 total=0 child ticks
+    for child in "$pid" $(pgrep -P "$pid" || true); do
+        ticks=$(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0)
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
+
+# ---------------------------------------------------------------------------------------------- install, build
+install_tools() {
+    step "Installing wrk, nginx and the Portkey gateway (idempotent)"
+    local missing=()
+    command -v wrk >/dev/null || missing+=(wrk)
+    command -v nginx >/dev/null || missing+=(nginx-light)
+    command -v taskset >/dev/null || missing+=(util-linux)
+    if [[ ${#missing[@]} -gt 0 ]]; then
+        if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; then
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+        fi
+    fi
+    command -v node >/dev/null || { echo "Node.js 20 is needed for the Portkey gateway" >&2; exit 1; }
+    local installed
+    installed=$(node -p "require('$bench/portkey/node_modules/@portkey-ai/gateway/package.json').version" 2>/dev/null || true)
+    if [[ $installed != "1.15.2" ]]; then
+        (cd "$bench/portkey" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error)
+    fi
+}
+
+build() {
+    step "Building the gateway and the mock provider (Release)"
+    dotnet build "$root/src/LlmGateway/LlmGateway.csproj" -c Release -nologo -v quiet
+    gateway_dll="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
+    mock_dll="$root/src/LlmGateway.MockProvider/bin/Release/net10.0/LlmGateway.MockProvider.dll"
+}
+
+# ---------------------------------------------------------------------------------------------- servers
+nginx_prefix() {
+    local dir="$out/$1"
+    mkdir -p "$dir/temp"
+    echo "$dir"
+}
+
+nginx_common() {
+    local dir=$1
+    cat <<EOF
+worker_processes 1;
+daemon off;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events { worker_connections 4096; }
+EOF
+}
+
+nginx_http_common() {
+    local dir=$1
+    cat <<EOF
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    client_body_temp_path $dir/temp/body;
+    proxy_temp_path $dir/temp/proxy;
+    fastcgi_temp_path $dir/temp/fastcgi;
+    uwsgi_temp_path $dir/temp/uwsgi;
+    scgi_temp_path $dir/temp/scgi;
+EOF
+}
+
+# The fixed-response upstream: nginx answering every request with the same chat completion.
+start_static_upstream() {
+    local dir body
+    dir=$(nginx_prefix upstream)
+    upstream_port=$(free_port)
+    body=$(tr -d '\n' <"$bench/upstream/chat-completion.json")
+    {
+        nginx_common "$dir"
+        echo "http {"
+        nginx_http_common "$dir"
+        echo "    server { listen 127.0.0.1:$upstream_port; default_type application/json; location / { return 200 '$body'; } }"
+        echo "}"
+    } >"$dir/nginx.conf"
+    start_pinned "$load_cpus" "$dir/stdout.log" nginx -p "$dir" -c "$dir/nginx.conf"
+    upstream_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$upstream_port/" "$upstream_pid" "the static upstream"
+}
+
+start_mock() {
+    mock_port=$(free_port)
+    start_pinned "$load_cpus" "$out/mock.log" dotnet "$mock_dll" --urls "http://127.0.0.1:$mock_port" \
+        --MockProvider:CompletionTokens=100 --MockProvider:TokenDelayMs=1 --Logging:LogLevel:Default=Warning
+    mock_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$mock_port/v1/models" "$mock_pid" "the mock provider"
+}
+
+# nginx as a plain reverse proxy with pooled HTTP/1.1 upstream connections: one port to the static upstream,
+# one (unbuffered, for server-sent events) to the mock provider.
+start_nginx_proxy() {
+    local dir
+    dir=$(nginx_prefix nginx-proxy)
+    nginx_port=$(free_port)
+    nginx_stream_port=$(free_port)
+    {
+        nginx_common "$dir"
+        echo "http {"
+        nginx_http_common "$dir"
+        cat <<EOF
+    upstream fixed { server 127.0.0.1:$upstream_port; keepalive 256; }
+    upstream mock { server 127.0.0.1:$mock_port; keepalive 256; }
+    proxy_http_version 1.1;
+    proxy_set_header Connection "";
+    server { listen 127.0.0.1:$nginx_port; location / { proxy_pass http://fixed; } }
+    server { listen 127.0.0.1:$nginx_stream_port; location / { proxy_buffering off; proxy_pass http://mock; } }
+}
+EOF
+    } >"$dir/nginx.conf"
+    start_pinned "$proxy_cpus" "$dir/stdout.log" nginx -p "$dir" -c "$dir/nginx.conf"
+    nginx_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$nginx_port/" "$nginx_pid" "the nginx proxy"
+}
+
+start_portkey() {
+    portkey_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/portkey.log" node --require "$bench/portkey/loopback.cjs" \
+        "$bench/portkey/node_modules/@portkey-ai/gateway/build/start-server.js" --port="$portkey_port" --headless
+    portkey_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$portkey_port/" "$portkey_pid" "the Portkey gateway"
+}
+
+portkey_headers() {
+    echo "x-portkey-provider: openai|x-portkey-custom-host: http://127.0.0.1:$1/v1|Authorization: Bearer $upstream_api_key"
+}
+
+# The gateway (Release, Server GC from its project file), configured by a scenario folder's appsettings.json.
+start_gateway() {
+    local scenario_dir=$1 upstream_url=$2 name
+    name=$(basename "$scenario_dir")
+    gateway_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
+        BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
+        Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
+        Serilog__MinimumLevel__Default=Warning \
+        dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir"
+    gateway_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$gateway_port/healthz" "$gateway_pid" "the gateway ($name)"
+}
+
+# ---------------------------------------------------------------------------------------------- measurements
+# wrk with one thread on the load CPUs; prints the script's RESULT line.
+wrk_run() {
+    local url=$1 body=$2 headers=$3 conns=$4 seconds=$5 log=$6
+    BENCH_BODY_FILE="$bench/requests/$body" BENCH_HEADERS="$headers" \
+        taskset -c "$load_cpus" wrk -t1 -c"$conns" -d"${seconds}s" --latency -s "$bench/lib/post.lua" "$url" >"$log" 2>&1 || {
+        echo "wrk failed against $url; see $log" >&2
+        exit 1
+    }
+    grep '^RESULT ' "$log"
+}
+
+field() { sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$2"; }
+
+# Appends a load row. CPU_TICKS, when known, is the CPU the proxy used during the run: CPU time per request is
+# far less disturbed by other work on the machine than latency or throughput are.
+record_load() {
+    local target=$1 conns=$2 line=$3 cpu_ticks=${4:-} requests duration_us cpu_us=""
+    requests=$(field requests "$line")
+    duration_us=$(field duration_us "$line")
+    if [[ -n $cpu_ticks ]]; then
+        cpu_us=$(awk -v t="$cpu_ticks" -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.0f", t * 1000000 / hz / r }')
+    fi
+    printf 'load\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$conns" \
+        "$(awk -v r="$requests" -v d="$duration_us" 'BEGIN { printf "%.0f", r * 1000000 / d }')" \
+        "$(field p50_us "$line")" "$(field p99_us "$line")" "$(field non2xx "$line")" "$(field socket_errors "$line")" "$cpu_us" >>"$results"
+}
+
+# Runs wrk and records the row (with the round), with the proxy's CPU time when PID is given.
+load_run() {
+    local round=$1 target=$2 url=$3 body=$4 headers=$5 conns=$6 pid=$7 seconds=$8 before="" line
+    [[ -n $pid ]] && before=$(cpu_ticks "$pid")
+    line=$(wrk_run "$url" "$body" "$headers" "$conns" "$seconds" "$out/wrk-$target-c$conns-r$round.txt")
+    record_load "$target" "$conns" "$line" "${before:+$(($(cpu_ticks "$pid") - before))}"
+    tail -n 1 "$results" >&2
+}
+
+# Peak resident memory (the kernel's high-water mark) of a process plus its children's current, in KiB.
+peak_rss_kib() {
+    local pid=$1 total child kib
+    total=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
+    for child in $(pgrep -P "$pid" || true); do
+        kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
+        total=$((total + ${kib:-0}))
+    done
+    echo "$total"
+}
+
+ttfb_run() {
+    local target=$1 url=$2 body=$3 headers=$4 count=$5 line
+    [[ -n ${ttfb_failed[$target]:-} ]] && return 0
+    if ! line=$(taskset -c "$load_cpus" node "$bench/lib/ttfb.mjs" "$url" "$bench/requests/$body" "$headers" "$count" 5 2>"$out/ttfb-$target.err"); then
+        # A peer that cannot stream is a finding to report, not a reason to lose the rest of the run.
+        ttfb_failed[$target]=1
+        printf 'ttfb-failed\t%s\t%s\n' "$target" "$(grep -m1 '^Error' "$out/ttfb-$target.err" | cut -c1-160)" >>"$results"
+        tail -n 1 "$results" >&2
+        return 0
+    fi
+    printf 'ttfb\t%s\t%s\t%s\t%s\t%s\t%s\n' "$target" "$(field count "$line")" "$(field ttfb_p50_us "$line")" \
+        "$(field ttfb_p99_us "$line")" "$(field total_p50_us "$line")" "$(field events_min "$line")" >>"$results"
+    tail -n 1 "$results" >&2
+}
+
+# Targets: name, url, request, headers, pid (empty: not a proxy, no CPU or memory recorded), joined by the ASCII
+# unit separator because headers contain '|' and fields may be empty.
+sep=$'\x1f'
+load_targets=()
+ttfb_targets=()
+declare -A ttfb_failed=()
+
+# Starts one gateway per scenario folder and adds it to the targets.
+start_scenarios() {
+    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS upstream_url url
+    for dir in "$bench"/scenarios/*/; do
+        dir=${dir%/}
+        name=$(basename "$dir")
+        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS=""
+        # shellcheck source=/dev/null
+        source "$dir/scenario.env"
+        printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
+        case "$UPSTREAM" in
+            static) upstream_url="http://127.0.0.1:$upstream_port/v1" ;;
+            mock) upstream_url="http://127.0.0.1:$mock_port/v1" ;;
+            *) echo "$dir/scenario.env: UPSTREAM must be static or mock" >&2; exit 1 ;;
+        esac
+        start_gateway "$dir" "$upstream_url"
+        url="http://127.0.0.1:$gateway_port/v1/chat/completions"
+        case "$KIND" in
+            load) load_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;
+            ttfb) ttfb_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;
+            *) echo "$dir/scenario.env: KIND must be load or ttfb" >&2; exit 1 ;;
+        esac
+    done
+}
+
+machine() {
+    printf 'machine\tcpu\t%s\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)" >>"$results"
+    printf 'machine\tcores\t%s\n' "$(nproc)" >>"$results"
+    printf 'machine\tmemory\t%s\n' "$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" >>"$results"
+    printf 'machine\tload before the run\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
+    printf 'machine\tsettings\t%s rounds of %ss per target and connection count, interleaved across targets; warm-up %ss; saturation %s connections; proxies on CPU %s, wrk and upstreams on CPU %s\n' \
+        "$rounds" "$((duration / rounds))" "$warmup" "$connections" "$proxy_cpus" "$load_cpus" >>"$results"
+}
+
+soak() {
+    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS
+    step "Soak: the full pipeline at $connections connections for $soak_minutes minutes, RSS every 10 s"
+    start_static_upstream
+    start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1"
+    # shellcheck source=/dev/null
+    source "$bench/scenarios/full-pipeline/scenario.env"
+    printf 'seconds\trss_kib\n' >"$samples"
+    BENCH_BODY_FILE="$bench/requests/$REQUEST" BENCH_HEADERS="$HEADERS" taskset -c "$load_cpus" \
+        wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$bench/lib/post.lua" \
+        "http://127.0.0.1:$gateway_port/v1/chat/completions" >"$out/wrk-soak.txt" 2>&1 &
+    wrk_pid=$!
+    started=$SECONDS
+    while kill -0 "$wrk_pid" 2>/dev/null; do
+        printf '%s\t%s\n' $((SECONDS - started)) "$(rss_kib "$gateway_pid")" | tee -a "$samples" >&2
+        sleep 10
+    done
+    wait "$wrk_pid"
+    grep '^RESULT ' "$out/wrk-soak.txt" >&2
+    node "$bench/lib/soak-report.mjs" "$samples"
+}
+
+# ---------------------------------------------------------------------------------------------- main
+install_tools
+build
+
+if [[ $soak_minutes -gt 0 ]]; then
+    soak
+    exit 0
+fi
+
+machine
+step "Starting the upstreams, the baselines and one gateway per scenario"
+start_static_upstream
+start_mock
+start_nginx_proxy
+start_portkey
+start_scenarios
+
+load_targets=(
+    "direct${sep}http://127.0.0.1:$upstream_port/v1/chat/completions${sep}chat.json${sep}${sep}"
+    "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat.json${sep}${sep}$mock_pid"
+    "nginx${sep}http://127.0.0.1:$nginx_port/v1/chat/completions${sep}chat.json${sep}${sep}$nginx_pid"
+    "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat.json${sep}$(portkey_headers "$upstream_port")${sep}$portkey_pid"
+    "${load_targets[@]}"
+)
+ttfb_targets=(
+    "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
+    "nginx${sep}http://127.0.0.1:$nginx_stream_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
+    "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat-stream.json${sep}$(portkey_headers "$mock_port")${sep}"
+    "${ttfb_targets[@]}"
+)
+
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name _ _ _ pid <<<"$target"
+    [[ -n $pid ]] && printf 'rss-rest\t%s\t%s\n' "$name" "$(rss_kib "$pid")" >>"$results"
+done
+
+# Every target is measured in several short rounds, interleaved, so that a burst of other work on the machine
+# lands on all of them alike instead of on whichever target happened to run then; the report takes medians.
+step "Warm-up: ${warmup}s per target at $connections connections"
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name url body headers pid <<<"$target"
+    wrk_run "$url" "$body" "$headers" "$connections" "$warmup" "$out/wrk-$name-warmup.txt" >/dev/null
+done
+for round in $(seq "$rounds"); do
+    step "Load, round $round of $rounds"
+    for target in "${load_targets[@]}"; do
+        IFS=${sep} read -r name url body headers pid <<<"$target"
+        load_run "$round" "$name" "$url" "$body" "$headers" 1 "$pid" "$((duration / rounds))"
+        load_run "$round" "$name" "$url" "$body" "$headers" "$connections" "$pid" "$((duration / rounds))"
+    done
+done
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name _ _ _ pid <<<"$target"
+    [[ -n $pid ]] && printf 'rss-peak\t%s\t%s\n' "$name" "$(peak_rss_kib "$pid")" >>"$results"
+done
+
+for round in $(seq "$rounds"); do
+    step "Streaming time to first byte, round $round of $rounds"
+    for target in "${ttfb_targets[@]}"; do
+        IFS=${sep} read -r name url body headers _ <<<"$target"
+        ttfb_run "$name" "$url" "$body" "$headers" $((ttfb_count / rounds))
+    done
+done
+
+stop_all
+node "$bench/lib/report.mjs" "$results" | tee "$out/report.md"
+echo "Raw results and logs: $out" >&2
