@@ -4,6 +4,7 @@ using LlmGateway.Errors;
 using LlmGateway.Guardrails.Detection;
 using LlmGateway.Guardrails.Streaming;
 using LlmGateway.Parsing;
+using LlmGateway.Responses;
 using LlmGateway.Routing;
 using Microsoft.AspNetCore.Http.Features;
 using static LlmGateway.Guardrails.GuardrailTelemetry;
@@ -62,7 +63,10 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
         var hasOutputWork = policy.Output.Length > 0 || table is { Count: > 0 };
         if (request.Stream && hasOutputWork && request.Operation == LlmOperation.ChatCompletions)
         {
-            context.Features.Set(new StreamingGuardrailFeature(new StreamingChatGuardrail(() => CreateStreamingGuard(policy, table))));
+            var guardrail = new StreamingChatGuardrail(() => CreateStreamingGuard(policy, table));
+            context.Features.Set(new StreamingGuardrailFeature(guardrail));
+            await GuardStreamAsync(context, guardrail);
+            return;
         }
 
         if (request.Stream || !hasOutputWork)
@@ -74,6 +78,25 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
         var schema = JsonSchemaOf(request);
 
         await GuardOutputAsync(context, request, policy, table, schema);
+    }
+
+    /// <summary>Runs the rest of the pipeline with the stream's chunks passing through the output guards.</summary>
+    private async Task GuardStreamAsync(HttpContext context, StreamingChatGuardrail guardrail)
+    {
+        var installed = ResponseObservation.Observe(context, new StreamingGuardrailObserver(guardrail));
+        var completed = false;
+        try
+        {
+            await next(context);
+            completed = true;
+        }
+        finally
+        {
+            if (installed)
+            {
+                await ResponseObservation.CompleteAsync(context, deliver: completed);
+            }
+        }
     }
 
     /// <summary>

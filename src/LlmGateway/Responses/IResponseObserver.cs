@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace LlmGateway.Responses;
 
 /// <summary>
@@ -21,6 +23,30 @@ public interface IResponseObserver
     /// add response headers (they run before the status line and headers are sent).
     /// </summary>
     void OnBody(ReadOnlySpan<byte> body);
+}
+
+/// <summary>What an <see cref="IResponseEventRewriter"/> did with one event.</summary>
+public enum EventRewrite
+{
+    /// <summary>The client gets the event as the upstream sent it.</summary>
+    Unchanged,
+
+    /// <summary>The client gets the replacement data instead of the event.</summary>
+    Replaced,
+
+    /// <summary>The client gets the replacement data, then <c>data: [DONE]</c>, and nothing else the upstream sends.</summary>
+    ReplacedAndEnded,
+}
+
+/// <summary>
+/// An observer that may also change what the client receives, one event at a time (e.g. output guardrails redacting
+/// a stream). Every observer sees the upstream's original events first; the rewriter then decides what is forwarded.
+/// A request has at most one rewriter.
+/// </summary>
+public interface IResponseEventRewriter : IResponseObserver
+{
+    /// <summary>Writes replacement <c>data:</c> payload bytes to <paramref name="replacementData"/> when it changes the event.</summary>
+    EventRewrite Rewrite(in ServerSentEvent serverSentEvent, IBufferWriter<byte> replacementData);
 }
 
 /// <summary>One event of a server-sent-event stream: its <c>event:</c> type (empty when absent) and its data.</summary>

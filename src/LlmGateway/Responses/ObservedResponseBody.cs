@@ -15,6 +15,11 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
     private readonly HttpContext _context;
     private readonly int _maxBodyBytes;
     private IResponseObserver[] _observers = [];
+    private IResponseEventRewriter? _rewriter;
+    private ArrayBufferWriter<byte>? _rewrittenData;
+    private byte[]? _replacements;
+    private int _replacementsLength;
+    private bool _endedForClient;
     private Mode _mode;
     private byte[]? _pending;
     private int _pendingLength;
@@ -59,7 +64,20 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
         set => throw new NotSupportedException();
     }
 
-    public void Add(IResponseObserver observer) => _observers = [.. _observers, observer];
+    public void Add(IResponseObserver observer)
+    {
+        if (observer is IResponseEventRewriter rewriter)
+        {
+            if (_rewriter is not null)
+            {
+                throw new InvalidOperationException("A response can have only one event rewriter.");
+            }
+
+            _rewriter = rewriter;
+        }
+
+        _observers = [.. _observers, observer];
+    }
 
     public void DisableBuffering() => Inner.DisableBuffering();
 
@@ -131,7 +149,7 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
     /// <summary>Delivers what was held back: the whole JSON body (after the observers saw it) or an unfinished event's bytes.</summary>
     public async Task FinishAsync(bool deliver)
     {
-        if (_pendingLength == 0 || !deliver)
+        if (_pendingLength == 0 || !deliver || _endedForClient)
         {
             _pendingLength = 0;
             return;
@@ -164,6 +182,7 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
     {
         ReturnBuffer(ref _pending);
         ReturnBuffer(ref _scratch);
+        ReturnBuffer(ref _replacements);
     }
 
     private void Decide()
@@ -202,6 +221,8 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
     private ValueTask WriteEventsAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
+        // The previous write has completed (writes are sequential), so its replacement bytes are no longer needed.
+        _replacementsLength = 0;
         if (_pendingLength == 0)
         {
             var consumed = ScanEvents(buffer.Span, out var keptRanges);
@@ -231,7 +252,7 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
         if (ranges.Count == 1)
         {
-            var write = Inner.Stream.WriteAsync(source.Slice(ranges.First.Start, ranges.First.Length), cancellationToken);
+            var write = Inner.Stream.WriteAsync(Slice(source, ranges.First), cancellationToken);
             if (write.IsCompletedSuccessfully)
             {
                 Compact(compactFrom);
@@ -244,6 +265,9 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
         return WriteSeveralAsync(source, ranges, compactFrom, cancellationToken);
     }
 
+    private ReadOnlyMemory<byte> Slice(ReadOnlyMemory<byte> source, (int Start, int Length, bool FromReplacements) range) =>
+        range.FromReplacements ? _replacements.AsMemory(range.Start, range.Length) : source.Slice(range.Start, range.Length);
+
     private async ValueTask AwaitThenCompactAsync(ValueTask write, int compactFrom)
     {
         await write;
@@ -252,10 +276,10 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
     private async ValueTask WriteSeveralAsync(ReadOnlyMemory<byte> source, KeptRanges ranges, int compactFrom, CancellationToken cancellationToken)
     {
-        await Inner.Stream.WriteAsync(source.Slice(ranges.First.Start, ranges.First.Length), cancellationToken);
-        foreach (var (start, length) in ranges.Rest!)
+        await Inner.Stream.WriteAsync(Slice(source, ranges.First), cancellationToken);
+        foreach (var range in ranges.Rest!)
         {
-            await Inner.Stream.WriteAsync(source.Slice(start, length), cancellationToken);
+            await Inner.Stream.WriteAsync(Slice(source, range), cancellationToken);
         }
 
         Compact(compactFrom);
@@ -294,17 +318,26 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
                 break;
             }
 
-            if (Dispatch(data[start..end]))
+            var disposition = Dispatch(data[start..end], out var replacementStart);
+            if (disposition == EventDisposition.Forward)
             {
                 if (keptStart < 0)
                 {
                     keptStart = start;
                 }
             }
-            else if (keptStart >= 0)
+            else
             {
-                kept.Add(keptStart, start - keptStart);
-                keptStart = -1;
+                if (keptStart >= 0)
+                {
+                    kept.Add(keptStart, start - keptStart);
+                    keptStart = -1;
+                }
+
+                if (disposition == EventDisposition.Replace)
+                {
+                    kept.Add(replacementStart, _replacementsLength - replacementStart, fromReplacements: true);
+                }
             }
 
             start = end;
@@ -343,8 +376,16 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
         }
     }
 
-    private bool Dispatch(ReadOnlySpan<byte> rawEvent)
+    private enum EventDisposition
     {
+        Forward,
+        Drop,
+        Replace,
+    }
+
+    private EventDisposition Dispatch(ReadOnlySpan<byte> rawEvent, out int replacementStart)
+    {
+        replacementStart = 0;
         ReadOnlySpan<byte> eventType = default;
         ReadOnlySpan<byte> data = default;
         var dataLines = 0;
@@ -391,7 +432,43 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
             keep &= observer.OnEvent(serverSentEvent);
         }
 
-        return keep;
+        if (_endedForClient || !keep)
+        {
+            return EventDisposition.Drop;
+        }
+
+        return _rewriter is null ? EventDisposition.Forward : Rewrite(serverSentEvent, out replacementStart);
+    }
+
+    /// <summary>Lets the rewriter change the event; a replacement is framed as an SSE event in <see cref="_replacements"/>.</summary>
+    private EventDisposition Rewrite(in ServerSentEvent serverSentEvent, out int replacementStart)
+    {
+        replacementStart = _replacementsLength;
+        var rewrittenData = _rewrittenData ??= new ArrayBufferWriter<byte>(1024);
+        rewrittenData.ResetWrittenCount();
+        var rewrite = _rewriter!.Rewrite(serverSentEvent, rewrittenData);
+        if (rewrite == EventRewrite.Unchanged)
+        {
+            return EventDisposition.Forward;
+        }
+
+        AppendReplacement("data: "u8);
+        AppendReplacement(rewrittenData.WrittenSpan);
+        AppendReplacement("\n\n"u8);
+        if (rewrite == EventRewrite.ReplacedAndEnded)
+        {
+            AppendReplacement("data: [DONE]\n\n"u8);
+            _endedForClient = true;
+        }
+
+        return EventDisposition.Replace;
+    }
+
+    private void AppendReplacement(ReadOnlySpan<byte> bytes)
+    {
+        EnsureCapacity(ref _replacements, _replacementsLength, _replacementsLength + bytes.Length);
+        bytes.CopyTo(_replacements.AsSpan(_replacementsLength));
+        _replacementsLength += bytes.Length;
     }
 
     private static ReadOnlySpan<byte> FieldValue(ReadOnlySpan<byte> line, int nameLength)
@@ -451,19 +528,19 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
     /// <summary>The byte ranges of one write to forward; the first is inline so the common case allocates nothing.</summary>
     private struct KeptRanges
     {
-        public (int Start, int Length) First;
-        public List<(int Start, int Length)>? Rest;
+        public (int Start, int Length, bool FromReplacements) First;
+        public List<(int Start, int Length, bool FromReplacements)>? Rest;
         public int Count;
 
-        public void Add(int start, int length)
+        public void Add(int start, int length, bool fromReplacements = false)
         {
             if (Count++ == 0)
             {
-                First = (start, length);
+                First = (start, length, fromReplacements);
             }
             else
             {
-                (Rest ??= []).Add((start, length));
+                (Rest ??= []).Add((start, length, fromReplacements));
             }
         }
     }

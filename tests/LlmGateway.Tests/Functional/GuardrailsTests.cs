@@ -190,7 +190,7 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
         plain.Content[0].Text.ShouldStartWith("Mock answer to: Write to maria.rossi@example.org and cc tom@contoso.io today");
         plain.Model.ShouldBe("mock-gpt", "routing renamed the model in the redacted body, not in the client's original");
 
-        // A stream is not rewritten by this stage, so it shows what the upstream saw: numbered placeholders.
+        // The upstream saw numbered placeholders ([EMAIL_1]); the stream's chunks are rewritten on their way back.
         var streamed = new StringBuilder();
         await foreach (var update in Chat("masked-gpt").CompleteChatStreamingAsync([new UserChatMessage(Question)], cancellationToken: Cancel))
         {
@@ -200,7 +200,8 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
             }
         }
 
-        streamed.ToString().ShouldStartWith("Mock answer to: Write to [EMAIL_1] and cc [EMAIL_2] today");
+        streamed.ToString().ShouldStartWith("Mock answer to: Write to maria.rossi@example.org and cc tom@contoso.io today");
+        streamed.ToString().ShouldNotContain("[EMAIL_");
     }
 
     [Fact]
@@ -306,13 +307,28 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
     [Fact]
     public async Task StreamingGuard_RedactsACardSplitAcrossChunks_InTheStreamTheSdkReceives()
     {
-        // Until the response observer (issue 5) applies StreamingGuardrailFeature inside the gateway, the same
-        // component rewrites the gateway's real SSE stream here, between the gateway and the official SDK.
-        var policy = (TextGuard)Guard.Create("pii-out", new GuardOptions { Type = GuardType.Pii, Action = GuardAction.Redact, Stage = GuardStage.Output });
-        using var handler = new SseRewritingHandler(() => new StreamingChatGuardrail(() => new StreamingTextGuard([policy], null, null)))
-        {
-            InnerHandler = new HttpClientHandler(),
-        };
+        // The mock streams one word per chunk, so the card's four groups arrive in four separate chunks.
+        var (deltas, finish) = await StreamThroughGatewayAsync("You used 4111 1111 1111 1111 yesterday");
+
+        deltas.Count.ShouldBeGreaterThan(1);
+        string.Concat(deltas).ShouldBe("You used [CARD] yesterday ");
+        finish.ShouldBe(ChatFinishReason.Stop);
+    }
+
+    [Fact]
+    public async Task StreamingGuard_EndsABlockedStreamWithContentFilter_WithoutTheBlockedText()
+    {
+        var (deltas, finish) = await StreamThroughGatewayAsync("The plan for Project Titan is secret and ships Friday");
+
+        finish.ShouldBe(ChatFinishReason.ContentFilter);
+        string.Concat(deltas).ShouldNotContain("Titan");
+        string.Concat(deltas).ShouldNotContain("Friday");
+    }
+
+    /// <summary>Streams a chat completion through the gateway with the official SDK, the mock answering <paramref name="answer"/>.</summary>
+    private async Task<(List<string> Deltas, ChatFinishReason? Finish)> StreamThroughGatewayAsync(string answer)
+    {
+        using var handler = new AnswerHeaderHandler(answer) { InnerHandler = new HttpClientHandler() };
         using var http = new HttpClient(handler);
         var client = new OpenAIClient(new ApiKeyCredential(TestSettings.VirtualKey), new OpenAIClientOptions
         {
@@ -322,15 +338,13 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
 
         var deltas = new List<string>();
         ChatFinishReason? finish = null;
-        await foreach (var update in client.GetChatClient("mock-gpt").CompleteChatStreamingAsync([new UserChatMessage("What card did I use?")], cancellationToken: Cancel))
+        await foreach (var update in client.GetChatClient("mock-gpt").CompleteChatStreamingAsync([new UserChatMessage("What did I do?")], cancellationToken: Cancel))
         {
             deltas.AddRange(update.ContentUpdate.Select(p => p.Text));
             finish ??= update.FinishReason;
         }
 
-        handler.UpstreamEvents.ShouldBeGreaterThan(6, "the card arrived in several chunks");
-        string.Concat(deltas).ShouldBe("You used [CARD] yesterday ");
-        finish.ShouldBe(ChatFinishReason.Stop);
+        return (deltas, finish);
     }
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient client, string body, string answer)
@@ -340,36 +354,13 @@ public sealed class GuardrailsTests(GuardrailsFixture fixture)
         return await client.SendAsync(request, Cancel);
     }
 
-    /// <summary>Asks the mock for an answer with a card in it, and rewrites each SSE event through the guardrail.</summary>
-    private sealed class SseRewritingHandler(Func<StreamingChatGuardrail> create) : DelegatingHandler
+    /// <summary>Tells the mock what to answer; the stream itself is left exactly as the gateway sends it.</summary>
+    private sealed class AnswerHeaderHandler(string answer) : DelegatingHandler
     {
-        public int UpstreamEvents { get; private set; }
-
-        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
-            request.Headers.Add(MockProviderHeaders.Answer, "You used 4111 1111 1111 1111 yesterday");
-            var response = await base.SendAsync(request, cancellationToken);
-            var guardrail = create();
-            var output = new StringBuilder();
-            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cancellationToken));
-            while (await reader.ReadLineAsync(cancellationToken) is { } line)
-            {
-                if (!line.StartsWith("data: ", StringComparison.Ordinal) || line == "data: [DONE]")
-                {
-                    output.Append(line).Append('\n');
-                    continue;
-                }
-
-                UpstreamEvents++;
-                var rewritten = new ArrayBufferWriter<byte>();
-                var result = guardrail.RewriteChunk(Encoding.UTF8.GetBytes(line[6..]), rewritten);
-                output.Append("data: ").Append(result == ChunkRewrite.Unchanged ? line[6..] : Encoding.UTF8.GetString(rewritten.WrittenSpan)).Append('\n');
-            }
-
-            var content = new StringContent(output.ToString(), Encoding.UTF8);
-            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("text/event-stream");
-            response.Content = content;
-            return response;
+            request.Headers.Add(MockProviderHeaders.Answer, answer);
+            return base.SendAsync(request, cancellationToken);
         }
     }
 }
