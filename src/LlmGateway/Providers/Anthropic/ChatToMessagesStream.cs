@@ -21,7 +21,7 @@ internal sealed class ChatToMessagesStream : IDisposable
     private const int NoBlock = -1;
 
     private readonly ServerSentEventParser _events = new();
-    private readonly Utf8JsonWriter _json = new(new ArrayBufferWriter<byte>(0), TranslationJson.WriterOptions);
+    private readonly Utf8JsonWriter _json = new(Stream.Null, TranslationJson.WriterOptions);
     private bool _started;
     private int _blockCount;
     private int _openBlock = NoBlock;

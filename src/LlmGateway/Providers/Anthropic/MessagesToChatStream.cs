@@ -29,7 +29,7 @@ internal sealed class MessagesToChatStream(ChatTranslation translation, long cre
 
     private readonly ServerSentEventParser _events = new();
     private readonly byte[]? _jsonTool = translation.JsonResponseTool is { } tool ? Encoding.UTF8.GetBytes(tool) : null;
-    private readonly Utf8JsonWriter _json = new(new ArrayBufferWriter<byte>(0), TranslationJson.WriterOptions);
+    private readonly Utf8JsonWriter _json = new(Stream.Null, TranslationJson.WriterOptions);
     private byte[] _scratch = new byte[1024];
     private int[] _toolIndexByBlock = new int[4];
     private int _toolCount;
