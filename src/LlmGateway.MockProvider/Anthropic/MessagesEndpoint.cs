@@ -12,7 +12,8 @@ namespace LlmGateway.MockProvider.Anthropic;
 /// <c>{"type":"error","error":{"type","message"}}</c>.
 /// </summary>
 /// <remarks>
-/// With <see cref="MockProviderOptions.RequiredApiKey"/> set, requests need <c>x-api-key</c> and an
+/// With <see cref="MockProviderOptions.RequiredApiKey"/> set, requests need the key (<c>x-api-key</c> or a bearer
+/// token) and an
 /// <c>anthropic-version</c> header, as Anthropic's API does. Token counts follow <see cref="MockText"/>; the system
 /// prompt counts as one message.
 /// </remarks>
@@ -39,7 +40,7 @@ internal sealed class MessagesEndpoint(
 
         if (settings.RequiredApiKey is { } requiredKey)
         {
-            if (!string.Equals(context.Request.Headers["x-api-key"].ToString(), requiredKey, StringComparison.Ordinal))
+            if (!HasApiKey(context.Request, requiredKey))
             {
                 await WriteErrorAsync(context, StatusCodes.Status401Unauthorized, "authentication_error", "invalid x-api-key");
                 return;
@@ -94,6 +95,22 @@ internal sealed class MessagesEndpoint(
                 stats.RecordCancelled();
             }
         }
+    }
+
+    /// <summary>
+    /// The key in <c>x-api-key</c> (Anthropic's documented header) or as a bearer token (which the official C# SDK
+    /// sends).
+    /// </summary>
+    private static bool HasApiKey(HttpRequest request, string requiredKey)
+    {
+        if (string.Equals(request.Headers["x-api-key"].ToString(), requiredKey, StringComparison.Ordinal))
+        {
+            return true;
+        }
+
+        var authorization = request.Headers.Authorization.ToString().AsSpan();
+        const string scheme = "Bearer ";
+        return authorization.StartsWith(scheme, StringComparison.OrdinalIgnoreCase) && authorization[scheme.Length..].Trim().SequenceEqual(requiredKey);
     }
 
     /// <summary>Anthropic's error type for an HTTP status (Anthropic "Errors").</summary>
