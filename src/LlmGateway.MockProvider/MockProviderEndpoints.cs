@@ -63,6 +63,11 @@ public static class MockProviderEndpoints
         endpoints.MapPost("/v1/embeddings", embeddings.HandleAsync);
         endpoints.MapPost("/v1/responses", responses.HandleAsync);
         endpoints.MapPost("/v1/messages", messages.HandleAsync);
+
+        // Azure OpenAI's deployment addressing, for gateways that translate model names into deployments.
+        endpoints.MapPost("/openai/deployments/{deployment}/chat/completions", context => AzureDeploymentAsync(context, chat.HandleAsync));
+        endpoints.MapPost("/openai/deployments/{deployment}/completions", context => AzureDeploymentAsync(context, completions.HandleAsync));
+        endpoints.MapPost("/openai/deployments/{deployment}/embeddings", context => AzureDeploymentAsync(context, embeddings.HandleAsync));
         endpoints.MapGet("/v1/models", models.ListAsync);
         endpoints.MapGet("/v1/models/{id}", models.GetAsync);
         endpoints.Map("/v1/{**rest}", runner.NotFoundAsync);
@@ -70,4 +75,9 @@ public static class MockProviderEndpoints
         endpoints.MapPost("/mock/reset", stats.ResetAsync);
         return endpoints;
     }
+
+    private static Task AzureDeploymentAsync(HttpContext context, RequestDelegate handle) =>
+        context.Request.Query.ContainsKey("api-version")
+            ? handle(context)
+            : OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound, "Resource not found (Azure OpenAI requires the api-version query parameter).", OpenAIErrors.InvalidRequest, "404");
 }

@@ -3,6 +3,7 @@ using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Hosting;
 using LlmGateway.Parsing;
+using LlmGateway.Providers;
 using LlmGateway.Routing;
 using LlmGateway.Telemetry;
 
@@ -22,6 +23,7 @@ app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
     proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseProviderTranslation(); // last: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
 }).RequireVirtualKey();
 
 app.Run();

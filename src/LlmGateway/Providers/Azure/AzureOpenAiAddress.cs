@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace LlmGateway.Providers.Azure;
 
 /// <summary>
@@ -15,16 +13,17 @@ internal static class AzureOpenAiAddress
     /// <summary>The header that carries the key (instead of <c>Authorization: Bearer</c>).</summary>
     public const string ApiKeyHeader = "api-key";
 
+    /// <summary>The path of one call, relative to the resource endpoint: <c>/openai/deployments/{deployment}/{operation}</c>.</summary>
+    public static string Path(string deployment, string operation) =>
+        "/openai/deployments/" + Uri.EscapeDataString(deployment) + "/" + operation.Trim('/');
+
     /// <summary>
     /// The path and query for one call, relative to the resource endpoint (e.g. <c>https://contoso.openai.azure.com</c>).
     /// </summary>
     /// <param name="operation">The OpenAI path after <c>/v1</c>: <c>chat/completions</c>, <c>completions</c>, <c>embeddings</c>.</param>
     public static string PathAndQuery(string deployment, string operation, string apiVersion)
     {
-        var path = new StringBuilder("/openai/deployments/", 64 + deployment.Length + operation.Length);
-        path.Append(Uri.EscapeDataString(deployment)).Append('/').Append(operation.Trim('/'));
-        path.Append("?api-version=").Append(Uri.EscapeDataString(apiVersion));
-        return path.ToString();
+        return Path(deployment, operation) + "?api-version=" + Uri.EscapeDataString(apiVersion);
     }
 
     /// <summary>The full request URI on the resource endpoint (any path on the endpoint is kept as a prefix).</summary>
