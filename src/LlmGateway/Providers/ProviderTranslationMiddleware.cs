@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Text.Json;
 using LlmGateway.Configuration;
 using LlmGateway.Errors;
 using LlmGateway.Parsing;
@@ -55,8 +56,13 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
             return UnsupportedOperation(route, context.Request.Path).WriteAsync(context.Response);
         }
 
+        if (!TryGetUpstreamRequest(context, request, out var root))
+        {
+            return GatewayError.InvalidJson("the request body was rewritten into invalid JSON").WriteAsync(context.Response);
+        }
+
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
-        var error = ChatToMessagesRequest.Translate(request.Root, route.UpstreamModel, route.Provider.DefaultMaxTokens, body, out var translation);
+        var error = ChatToMessagesRequest.Translate(root, route.UpstreamModel, route.Provider.DefaultMaxTokens, body, out var translation);
         if (error is not null)
         {
             LogUntranslatable(logger, route.Provider.Name, error.Param);
@@ -71,9 +77,14 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
     private Task FromMessagesAsync(HttpContext context, LlmRequestFeature request, ModelRoute route)
     {
         var provider = route.Provider;
+        if (!TryGetUpstreamRequest(context, request, out var root))
+        {
+            return GatewayError.InvalidJson("the request body was rewritten into invalid JSON").WriteAsync(context.Response);
+        }
+
         var body = new ArrayBufferWriter<byte>(request.Body.Length + 256);
         var useMaxCompletionTokens = provider.Type is ProviderType.OpenAI or ProviderType.AzureOpenAI;
-        var error = MessagesToChatRequest.Translate(request.Root, route.UpstreamModel, useMaxCompletionTokens, body, out var stream);
+        var error = MessagesToChatRequest.Translate(root, route.UpstreamModel, useMaxCompletionTokens, body, out var stream);
         if (error is not null)
         {
             LogUntranslatable(logger, provider.Name, error.Param);
@@ -129,6 +140,33 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
         }
 
         await translating.CompleteAsync();
+    }
+
+    /// <summary>
+    /// The request to translate: what earlier stages made of it (a guardrail may have redacted the prompt, metering
+    /// may have asked for usage), not merely what the client sent. Parsed again only when a stage rewrote it.
+    /// </summary>
+    private static bool TryGetUpstreamRequest(HttpContext context, LlmRequestFeature request, out JsonElement root)
+    {
+        var current = UpstreamBody.Current(context);
+        if (current.IsEmpty || (current.Span.Overlaps(request.Body.Span, out var offset) && offset == 0 && current.Length == request.Body.Length))
+        {
+            root = request.Root;
+            return true;
+        }
+
+        try
+        {
+            var document = JsonDocument.Parse(current);
+            context.Response.RegisterForDispose(document);
+            root = document.RootElement;
+            return root.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            root = default;
+            return false;
+        }
     }
 
     private static GatewayError UnsupportedOperation(ModelRoute route, PathString path) =>

@@ -101,9 +101,9 @@ internal sealed class TranslatingResponseBody : Stream
     /// </summary>
     public async Task CompleteAsync()
     {
-        if (!_started)
+        if (!_started || _context.RequestAborted.IsCancellationRequested)
         {
-            return; // Nothing came back (the forwarder failed): the error stage answers.
+            return; // Nothing came back (the error stage answers), or nobody is left to answer.
         }
 
         var response = _context.Response;

@@ -18,10 +18,17 @@ internal static class UpstreamBody
         }
 
         var request = context.Request;
-        request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true);
         request.ContentLength = segment.Count;
         request.Headers.Remove("Transfer-Encoding");
     }
+
+    /// <summary>
+    /// The body as the forwarder would send it now, after every earlier stage's rewrites (a guardrail's redaction, a
+    /// forced usage chunk, another model name); empty when no stage has set it.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Current(HttpContext context) =>
+        context.Request.Body is MemoryStream stream && stream.TryGetBuffer(out var segment) ? segment.AsMemory() : default;
 
     /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
     public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model)

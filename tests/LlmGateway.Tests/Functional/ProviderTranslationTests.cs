@@ -199,6 +199,45 @@ public sealed class ProviderTranslationTests(ProviderTranslationFixture fixture)
     }
 
     [Fact]
+    public async Task AnAnthropicStreamThatDiesMidway_NeverLooksComplete_AndTheGatewayKeepsServing()
+    {
+        using var client = fixture.Gateway.CreateHttpClient(TestSettings.VirtualKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = HttpAssertions.Json(HttpAssertions.ChatBody("claude-test", stream: true)) };
+        request.Headers.Add(MockProviderHeaders.FailAfterTokens, "3");
+
+        string received;
+        using (var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, Cancel))
+        {
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var body = new StringBuilder();
+            try
+            {
+                using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(Cancel));
+                while (await reader.ReadLineAsync(Cancel) is { } line)
+                {
+                    body.Append(line).Append('\n');
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // The connection may be cut instead of ending with an error event; both tell the client it failed.
+            }
+            catch (IOException)
+            {
+            }
+
+            received = body.ToString();
+        }
+
+        received.ShouldContain("\"content\":\"Mock \"", customMessage: "the first tokens were translated and streamed before the failure");
+        received.ShouldNotContain("[DONE]");
+        received.ShouldNotContain("\"finish_reason\":\"stop\"");
+
+        var next = (await OpenAiChat("claude-test").CompleteChatAsync(Question, cancellationToken: Cancel)).Value;
+        next.FinishReason.ShouldBe(ChatFinishReason.Stop);
+    }
+
+    [Fact]
     public async Task AnthropicUpstream_RejectsOperationsItCannotServe()
     {
         using var client = fixture.Gateway.CreateHttpClient(TestSettings.VirtualKey);
