@@ -17,6 +17,9 @@ public sealed class MockProviderStats
     private readonly ConcurrentDictionary<string, StrongBox<long>> _requestsByPath = new(StringComparer.Ordinal);
     private long _totalRequests;
     private long _cancelledRequests;
+    private long _usageReports;
+    private long _reportedPromptTokens;
+    private long _reportedCompletionTokens;
     private RecordedRequest? _lastRequest;
 
     /// <summary>Provider API requests received since start or the last <see cref="Reset"/>.</summary>
@@ -27,6 +30,15 @@ public sealed class MockProviderStats
     /// cancels upstream work when its own client disconnects.
     /// </summary>
     public long CancelledRequests => Interlocked.Read(ref _cancelledRequests);
+
+    /// <summary>Chat completions whose usage the mock reported (in a JSON body or a stream's usage chunk).</summary>
+    public long UsageReports => Interlocked.Read(ref _usageReports);
+
+    /// <summary>The sum of <c>prompt_tokens</c> over every usage the mock reported: what a metering proxy should count.</summary>
+    public long ReportedPromptTokens => Interlocked.Read(ref _reportedPromptTokens);
+
+    /// <summary>The sum of <c>completion_tokens</c> over every usage the mock reported.</summary>
+    public long ReportedCompletionTokens => Interlocked.Read(ref _reportedCompletionTokens);
 
     /// <summary>A snapshot of the request count per request path (e.g. <c>/v1/chat/completions</c>).</summary>
     public IReadOnlyDictionary<string, long> RequestsByPath
@@ -66,6 +78,16 @@ public sealed class MockProviderStats
         Volatile.Write(ref _lastRequest, null);
         Interlocked.Exchange(ref _totalRequests, 0);
         Interlocked.Exchange(ref _cancelledRequests, 0);
+        Interlocked.Exchange(ref _usageReports, 0);
+        Interlocked.Exchange(ref _reportedPromptTokens, 0);
+        Interlocked.Exchange(ref _reportedCompletionTokens, 0);
+    }
+
+    internal void RecordUsageReported(long promptTokens, long completionTokens)
+    {
+        Interlocked.Increment(ref _usageReports);
+        Interlocked.Add(ref _reportedPromptTokens, promptTokens);
+        Interlocked.Add(ref _reportedCompletionTokens, completionTokens);
     }
 
     internal void RecordCancelled() => Interlocked.Increment(ref _cancelledRequests);

@@ -1,7 +1,9 @@
+using LlmGateway.Admin;
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Hosting;
+using LlmGateway.Metering;
 using LlmGateway.Parsing;
 using LlmGateway.Providers;
 using LlmGateway.Routing;
@@ -19,10 +21,14 @@ app.UseOpenAiErrorResponses();   // every failure in OpenAI's error shape
 app.UseVirtualKeys();            // who is calling (endpoints marked RequireVirtualKey)
 app.MapGatewayEndpoints();       // /v1/models, /healthz, /readyz
 app.MapPrometheusMetrics();      // /metrics
+app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
     proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseRateLimits();       // requests and tokens per minute per key and team
+    proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
+    proxy.UseMetering();         // usage from every response, priced, one record per request
     proxy.UseProviderTranslation(); // last: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
 }).RequireVirtualKey();
 

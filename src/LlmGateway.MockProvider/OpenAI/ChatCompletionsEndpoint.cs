@@ -254,6 +254,8 @@ internal sealed class ChatCompletionsEndpoint(OpenAIRequestRunner runner)
 
     private static void WriteUsage(Utf8JsonWriter json, Completion completion)
     {
+        completion.Exchange.Context.RequestServices.GetRequiredService<MockProviderStats>()
+            .RecordUsageReported(completion.PromptTokens, completion.CompletionTokens);
         json.WriteStartObject("usage"u8);
         json.WriteNumber("prompt_tokens"u8, completion.PromptTokens);
         json.WriteNumber("completion_tokens"u8, completion.CompletionTokens);

@@ -1,3 +1,8 @@
+using LlmGateway.Admin;
+using LlmGateway.Budgets;
+using LlmGateway.Metering;
+using LlmGateway.RateLimiting;
+
 namespace LlmGateway.Configuration;
 
 /// <summary>The gateway's configuration, bound from the <c>Gateway</c> section of appsettings.</summary>
@@ -16,6 +21,18 @@ public sealed record GatewayOptions
 
     /// <summary>Virtual keys by key id. Only hashes are stored.</summary>
     public Dictionary<string, VirtualKeyOptions> VirtualKeys { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Token and cost metering: prices, unpriced models, shared-store failures.</summary>
+    public MeteringOptions Metering { get; init; } = new();
+
+    /// <summary>Spend limits in USD per virtual key and per team.</summary>
+    public BudgetOptions Budgets { get; init; } = new();
+
+    /// <summary>Requests and tokens per minute per virtual key and per team.</summary>
+    public RateLimitOptions RateLimits { get; init; } = new();
+
+    /// <summary>The admin API (spend queries).</summary>
+    public AdminOptions Admin { get; init; } = new();
 }
 
 public enum ProviderType

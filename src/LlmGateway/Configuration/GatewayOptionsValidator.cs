@@ -1,5 +1,6 @@
 using System.Globalization;
 using LlmGateway.Authentication;
+using LlmGateway.Metering;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Configuration;
@@ -95,6 +96,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             }
         }
 
+        MeteringOptionsValidation.Collect(options, errors);
         return errors;
     }
 

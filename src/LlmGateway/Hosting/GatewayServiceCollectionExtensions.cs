@@ -1,5 +1,6 @@
 using LlmGateway.Authentication;
 using LlmGateway.Configuration;
+using LlmGateway.Metering;
 using LlmGateway.Providers;
 using LlmGateway.Proxy;
 using LlmGateway.Routing;
@@ -27,6 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelCatalog>();
         services.AddVirtualKeys();
+        services.AddMetering();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

@@ -31,17 +31,29 @@ internal static class UpstreamBody
         context.Request.Body is MemoryStream stream && stream.TryGetBuffer(out var segment) ? segment.AsMemory() : default;
 
     /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
-    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model)
+    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model) => Rewrite(root, model, includeUsage: false);
+
+    /// <summary>
+    /// Copies a JSON object, replacing the value of <c>model</c> and, when <paramref name="includeUsage"/>, asking for
+    /// a final usage chunk (<c>stream_options.include_usage: true</c>) while keeping the client's other stream options.
+    /// </summary>
+    public static ReadOnlyMemory<byte> Rewrite(JsonElement root, string model, bool includeUsage)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer))
         {
             writer.WriteStartObject();
+            var wroteStreamOptions = false;
             foreach (var property in root.EnumerateObject())
             {
                 if (property.NameEquals("model"))
                 {
                     writer.WriteString("model", model);
+                }
+                else if (includeUsage && property.NameEquals("stream_options"))
+                {
+                    WriteStreamOptions(writer, property.Value);
+                    wroteStreamOptions = true;
                 }
                 else
                 {
@@ -49,9 +61,32 @@ internal static class UpstreamBody
                 }
             }
 
+            if (includeUsage && !wroteStreamOptions)
+            {
+                WriteStreamOptions(writer, default);
+            }
+
             writer.WriteEndObject();
         }
 
         return buffer.WrittenMemory;
+    }
+
+    private static void WriteStreamOptions(Utf8JsonWriter writer, JsonElement clientOptions)
+    {
+        writer.WriteStartObject("stream_options");
+        if (clientOptions.ValueKind == JsonValueKind.Object)
+        {
+            foreach (var option in clientOptions.EnumerateObject())
+            {
+                if (!option.NameEquals("include_usage"))
+                {
+                    option.WriteTo(writer);
+                }
+            }
+        }
+
+        writer.WriteBoolean("include_usage", true);
+        writer.WriteEndObject();
     }
 }

@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Anthropic;
 using Anthropic.Models.Messages;
+using LlmGateway.Authentication;
 using LlmGateway.MockProvider;
 using LlmGateway.Tests.Infrastructure;
 using OpenAI;
@@ -18,6 +19,8 @@ namespace LlmGateway.Tests.Functional;
 /// </summary>
 public sealed class ProviderTranslationFixture : IAsyncLifetime
 {
+    public const string AdminKey = "sk-gw-admin-test-0009";
+
     public MockProviderServer Upstream { get; private set; } = null!;
 
     public GatewayServer Gateway { get; private set; } = null!;
@@ -36,6 +39,11 @@ public sealed class ProviderTranslationFixture : IAsyncLifetime
         settings["Gateway:Models:claude-test:UpstreamModel"] = "claude-mock";
         settings["Gateway:Models:azure-gpt:Provider"] = "azure";
         settings["Gateway:Models:azure-gpt:UpstreamModel"] = "gpt-4o-prod";
+        settings["Gateway:Admin:KeyHash"] = VirtualKeyHash.Compute(AdminKey).ToString();
+        settings["Gateway:Metering:Prices:claude-test:Input"] = "3";
+        settings["Gateway:Metering:Prices:claude-test:Output"] = "15";
+        settings["Gateway:Metering:Prices:gpt-test:Input"] = "2.5";
+        settings["Gateway:Metering:Prices:gpt-test:Output"] = "10";
         Gateway = await GatewayServer.StartAsync(settings);
     }
 
@@ -331,6 +339,55 @@ public sealed class ProviderTranslationTests(ProviderTranslationFixture fixture)
         var headers = fixture.Upstream.Stats.LastRequestHeaders;
         headers["api-key"].ShouldBe(TestSettings.UpstreamApiKey);
         headers.ContainsKey("authorization").ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task Metering_SeesTheSameUsage_ForEveryClientAndUpstreamShape_StreamedOrNot()
+    {
+        // 14 prompt tokens (system and user message: 3 each plus 2 and 6 words) and 12 completion tokens everywhere.
+        await OpenAiChat("claude-test").CompleteChatAsync(Question, new ChatCompletionOptions { EndUserId = "openai-to-claude" }, Cancel);
+        await foreach (var _ in OpenAiChat("claude-test").CompleteChatStreamingAsync(Question, new ChatCompletionOptions { EndUserId = "openai-to-claude-streamed" }, Cancel))
+        {
+        }
+
+        foreach (var model in (string[])["claude-test", "gpt-test"])
+        {
+            var parameters = AnthropicQuestion(model) with { Metadata = new Metadata { UserID = $"messages-{model}" } };
+            await AnthropicSdk().Messages.Create(parameters, Cancel);
+            var streamed = parameters with { Metadata = new Metadata { UserID = $"messages-{model}-streamed" } };
+            await foreach (var _ in AnthropicSdk().Messages.CreateStreaming(streamed, Cancel))
+            {
+            }
+        }
+
+        foreach (var user in (string[])["openai-to-claude", "openai-to-claude-streamed", "messages-claude-test", "messages-claude-test-streamed", "messages-gpt-test", "messages-gpt-test-streamed"])
+        {
+            var spend = await SpendOfUserAsync(user);
+            spend.GetProperty("prompt_tokens").GetInt64().ShouldBe(14, user);
+            spend.GetProperty("completion_tokens").GetInt64().ShouldBe(12, user);
+            spend.GetProperty("estimated_requests").GetInt64().ShouldBe(0, user);
+            spend.GetProperty("unpriced_requests").GetInt64().ShouldBe(0, user);
+        }
+    }
+
+    private async Task<JsonElement> SpendOfUserAsync(string user)
+    {
+        using var admin = fixture.Gateway.CreateHttpClient(ProviderTranslationFixture.AdminKey);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (true)
+        {
+            var json = await admin.GetStringAsync(new Uri("admin/spend?group_by=user", UriKind.Relative), Cancel);
+            foreach (var row in JsonDocument.Parse(json).RootElement.GetProperty("data").EnumerateArray())
+            {
+                if (row.GetProperty("value").GetString() == user)
+                {
+                    return row.Clone();
+                }
+            }
+
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"no spend recorded for user '{user}' within 20 s");
+            await Task.Delay(50, Cancel);
+        }
     }
 
     private static MessageCreateParams AnthropicQuestion(string model) => new()

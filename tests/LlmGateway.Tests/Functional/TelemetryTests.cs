@@ -56,7 +56,7 @@ public sealed class TelemetryTests
 
         var gatewayTarget = $"{gateway.BaseAddress.Host}:{gateway.BaseAddress.Port}";
         await using var prometheus = await PrometheusServer.StartAsync(gatewayTarget, "/metrics", TimeSpan.FromSeconds(1), Cancel);
-        await prometheus.WaitForScrapesAsync(2, TimeSpan.FromSeconds(30), Cancel);
+        await prometheus.WaitForScrapesAsync(2, TimeSpan.FromSeconds(90), Cancel);
         var result = await prometheus.QueryAsync("""sum by (http_response_status_code) (http_server_request_duration_seconds_count{http_route="/v1/chat/completions"})""", Cancel);
         var series = JsonDocument.Parse(result).RootElement.GetProperty("data").GetProperty("result");
         var byStatus = series.EnumerateArray().ToDictionary(

@@ -1,0 +1,66 @@
+namespace LlmGateway.Budgets;
+
+/// <summary>Budget counters of this process only: the default when no Redis is configured.</summary>
+public sealed class InMemoryBudgetStore : IBudgetStore
+{
+    private const int RememberedSettlements = 100_000;
+
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _settled = new(StringComparer.Ordinal);
+    private readonly Queue<string> _settledOrder = new();
+
+    public ValueTask<BudgetReservation> TryReserveAsync(IReadOnlyList<BudgetCounter> counters, long amount, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < counters.Count; i++)
+            {
+                var committed = _committed.GetValueOrDefault(counters[i].Key);
+                if (committed + amount > counters[i].Limit)
+                {
+                    return ValueTask.FromResult(new BudgetReservation(false, i, committed));
+                }
+            }
+
+            foreach (var counter in counters)
+            {
+                _committed[counter.Key] = _committed.GetValueOrDefault(counter.Key) + amount;
+            }
+        }
+
+        return ValueTask.FromResult(BudgetReservation.Granted);
+    }
+
+    public ValueTask SettleAsync(string settlementId, IReadOnlyList<BudgetCounter> counters, long reserved, long actual, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            if (!_settled.Add(settlementId))
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            _settledOrder.Enqueue(settlementId);
+            if (_settledOrder.Count > RememberedSettlements)
+            {
+                _settled.Remove(_settledOrder.Dequeue());
+            }
+
+            foreach (var counter in counters)
+            {
+                _committed[counter.Key] = _committed.GetValueOrDefault(counter.Key) + actual - reserved;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask<long> GetCommittedAsync(string counterKey, CancellationToken cancellationToken = default)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_committed.GetValueOrDefault(counterKey));
+        }
+    }
+}

@@ -1,0 +1,79 @@
+namespace LlmGateway.Metering;
+
+/// <summary>
+/// Totals of metered usage per hour and per key, team, model, user and project, shared by all replicas.
+/// Adding a record is idempotent by its id, so a write retried after a lost reply still counts once.
+/// </summary>
+public interface ISpendStore
+{
+    ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default);
+
+    /// <summary>Totals per value of <see cref="SpendQuery.GroupBy"/> over the whole hours that overlap the query's range.</summary>
+    ValueTask<IReadOnlyList<SpendRow>> QueryAsync(SpendQuery query, CancellationToken cancellationToken = default);
+}
+
+/// <summary>What spend is grouped by.</summary>
+public enum SpendDimension
+{
+    Key,
+    Team,
+    Model,
+    User,
+    Project,
+
+    /// <summary>Everything together: one row.</summary>
+    Total,
+}
+
+public sealed record SpendQuery(SpendDimension GroupBy, DateTimeOffset From, DateTimeOffset To);
+
+public sealed record SpendRow(
+    string Value,
+    long Requests,
+    long PromptTokens,
+    long CompletionTokens,
+    long CachedPromptTokens,
+    long ReasoningTokens,
+    decimal CostUsd,
+    long EstimatedRequests,
+    long UnpricedRequests);
+
+/// <summary>The counters a record adds to, shared by the store implementations so they stay identical.</summary>
+internal static class SpendCounters
+{
+    public const string NoValue = "(none)";
+
+    /// <summary>How long hourly totals are kept.</summary>
+    public static readonly TimeSpan Retention = TimeSpan.FromDays(93);
+
+    public static readonly string[] Metrics = ["requests", "prompt", "completion", "cached", "reasoning", "cost_pico", "estimated", "unpriced"];
+
+    public static readonly SpendDimension[] Dimensions = Enum.GetValues<SpendDimension>();
+
+    public static long HourOf(DateTimeOffset time) => time.ToUnixTimeSeconds() / 3600;
+
+    public static string? ValueOf(UsageRecord record, SpendDimension dimension) => dimension switch
+    {
+        SpendDimension.Key => record.KeyId,
+        SpendDimension.Team => record.Team,
+        SpendDimension.Model => record.Model,
+        SpendDimension.User => record.User,
+        SpendDimension.Project => record.Project,
+        _ => "all",
+    };
+
+    public static long[] ValuesOf(UsageRecord record) =>
+    [
+        1,
+        record.Usage.PromptTokens,
+        record.Usage.CompletionTokens,
+        record.Usage.CachedPromptTokens,
+        record.Usage.ReasoningTokens,
+        Money.ToPicodollars(record.CostUsd),
+        record.Estimated ? 1 : 0,
+        record.Priced ? 0 : 1,
+    ];
+
+    public static SpendRow ToRow(string value, long[] totals) => new(
+        value, totals[0], totals[1], totals[2], totals[3], totals[4], Money.FromPicodollars(totals[5]), totals[6], totals[7]);
+}

@@ -1,0 +1,160 @@
+using Microsoft.AspNetCore.Http.Features;
+using System.Diagnostics;
+using LlmGateway.Configuration;
+using LlmGateway.Errors;
+using LlmGateway.Parsing;
+using LlmGateway.Responses;
+using LlmGateway.Routing;
+using Microsoft.Extensions.Options;
+
+namespace LlmGateway.Metering;
+
+/// <summary>
+/// Meters every proxied request: asks OpenAI-shaped streams for usage, reads usage from the response on its way to
+/// the client, prices it, and writes one <see cref="UsageRecord"/> when the response is over, also when the client
+/// went away or the upstream failed.
+/// </summary>
+internal sealed partial class MeteringMiddleware(
+    RequestDelegate next,
+    PriceCatalog prices,
+    MeteringPolicies policies,
+    MeteringWriter writer,
+    ISpendStore spend,
+    MeteringMetrics metrics,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    ILogger<MeteringMiddleware> logger)
+{
+    private const string UserHeader = "x-gateway-user";
+
+    private readonly MeteringOptions _options = options.Value.Metering;
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
+        var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
+        var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
+        if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
+        {
+            LogRefusedUnpriced(logger, request.Model);
+            return MeteringErrors.ModelNotPriced(request.Model).WriteAsync(context.Response);
+        }
+
+        var hideUsageChunk = false;
+        if (request.Stream && !request.IncludeUsage && _options.RequestStreamUsage
+            && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions)
+        {
+            UpstreamBody.Set(context, UpstreamBody.Rewrite(request.Root, route.UpstreamModel, includeUsage: true));
+            hideUsageChunk = true;
+        }
+
+        var observer = new UsageObserver(context, metering, hideUsageChunk);
+        var installed = ResponseObservation.Observe(context, observer);
+        return MeterAsync(context, request, route, metering, observer, installed);
+    }
+
+    private async Task MeterAsync(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool installed)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var failed = true;
+        try
+        {
+            await next(context);
+            failed = false;
+        }
+        finally
+        {
+            try
+            {
+                if (installed)
+                {
+                    await ResponseObservation.CompleteAsync(context, deliver: !failed);
+                }
+            }
+            finally
+            {
+                Record(context, request, route, metering, observer, failed, Stopwatch.GetElapsedTime(started));
+            }
+        }
+    }
+
+    private void Record(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    {
+        var response = context.Response;
+        var status = failed && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
+        var usage = observer.Usage;
+        var estimated = false;
+        if (!observer.HasUsage)
+        {
+            usage = default;
+            var answered = status is >= 200 and < 300 && (observer.SawBody || observer.StreamedDeltas > 0);
+            if (answered)
+            {
+                var completion = request.Stream ? observer.StreamedDeltas : MeteringFeature.EstimateTokens(observer.BodyBytes);
+                usage = new TokenUsage(metering.EstimatedPromptTokens, completion, 0, 0);
+                estimated = true;
+            }
+        }
+
+        var key = MeteringFeature.KeyOf(context);
+        var record = new UsageRecord
+        {
+            Id = metering.RecordId,
+            Timestamp = time.GetUtcNow(),
+            KeyId = key.Id,
+            Team = key.Team,
+            User = request.User ?? HeaderValue(context, UserHeader) ?? key.User,
+            Project = key.Project,
+            Model = request.Model,
+            UpstreamModel = route.UpstreamModel,
+            Provider = route.Provider.Name,
+            Operation = ApiOperationName(request.Operation),
+            Streamed = request.Stream,
+            StatusCode = status,
+            Latency = latency,
+            Usage = usage,
+            CostUsd = metering.Price?.CostOf(usage) ?? 0m,
+            Priced = metering.Price is not null,
+            Estimated = estimated,
+            ClientDisconnected = context.RequestAborted.IsCancellationRequested,
+        };
+        metering.Record = record;
+        metrics.Record(record);
+        if (!record.Priced)
+        {
+            LogUnpriced(logger, record.Model, record.UpstreamModel, record.KeyId, usage.PromptTokens, usage.CompletionTokens);
+        }
+
+        if (logger.IsEnabled(LogLevel.Debug))
+        {
+            LogMetered(logger, record.Id, record.KeyId, record.Team, record.Model, record.Provider, record.StatusCode,
+                usage.PromptTokens, usage.CompletionTokens, usage.CachedPromptTokens, usage.ReasoningTokens, record.CostUsd, record.Estimated, record.ClientDisconnected);
+        }
+
+        writer.Enqueue(cancellationToken => spend.AddAsync(record, cancellationToken));
+    }
+
+    private static string? HeaderValue(HttpContext context, string name) =>
+        context.Request.Headers.TryGetValue(name, out var value) && value.Count == 1 && !string.IsNullOrEmpty(value[0]) ? value[0] : null;
+
+    private static string ApiOperationName(LlmOperation operation) => operation switch
+    {
+        LlmOperation.ChatCompletions => "chat.completions",
+        LlmOperation.Completions => "completions",
+        LlmOperation.Embeddings => "embeddings",
+        LlmOperation.Messages => "messages",
+        _ => "responses",
+    };
+
+    [LoggerMessage(EventId = 500, Level = LogLevel.Debug,
+        Message = "Metered {RecordId}: key {KeyId} team {Team} model {Model} provider {Provider} status {StatusCode}: {PromptTokens} prompt ({CachedPromptTokens} cached), {CompletionTokens} completion ({ReasoningTokens} reasoning), {CostUsd} USD, estimated {Estimated}, client disconnected {ClientDisconnected}")]
+    private static partial void LogMetered(ILogger logger, string recordId, string keyId, string? team, string model, string provider, int statusCode,
+        long promptTokens, long completionTokens, long cachedPromptTokens, long reasoningTokens, decimal costUsd, bool estimated, bool clientDisconnected);
+
+    [LoggerMessage(EventId = 501, Level = LogLevel.Warning,
+        Message = "Model {Model} (upstream {UpstreamModel}) has no price: request by key {KeyId} metered as unpriced ({PromptTokens} prompt, {CompletionTokens} completion tokens). Add it under Gateway:Metering:Prices.")]
+    private static partial void LogUnpriced(ILogger logger, string model, string upstreamModel, string keyId, long promptTokens, long completionTokens);
+
+    [LoggerMessage(EventId = 502, Level = LogLevel.Information, Message = "Refused a request for unpriced model {Model} (RefuseUnpricedModels)")]
+    private static partial void LogRefusedUnpriced(ILogger logger, string model);
+}

@@ -1,0 +1,104 @@
+using System.Globalization;
+using LlmGateway.Storage;
+using StackExchange.Redis;
+
+namespace LlmGateway.Metering;
+
+/// <summary>
+/// Spend totals in Redis, shared by all replicas: one hash per hour (<c>llmgw:spend:{hour}</c>) whose fields are
+/// <c>dimension \n value \n metric</c>. A Lua script adds a record's counters and marks its id in one step.
+/// </summary>
+public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
+{
+    private const int MaxQueryHours = 93 * 24;
+    private const int RecordIdSeconds = 24 * 3600;
+
+    private const string AddScript = """
+        if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 0 end
+        for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+        redis.call('EXPIRE', KEYS[1], ARGV[1])
+        return 1
+        """;
+
+    public async ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default)
+    {
+        var values = SpendCounters.ValuesOf(record);
+        var arguments = new List<RedisValue>(2 + SpendCounters.Dimensions.Length * values.Length * 2)
+        {
+            (long)SpendCounters.Retention.TotalSeconds,
+            RecordIdSeconds,
+        };
+        foreach (var dimension in SpendCounters.Dimensions)
+        {
+            var prefix = FieldPrefix(dimension, SpendCounters.ValueOf(record, dimension) ?? SpendCounters.NoValue);
+            for (var i = 0; i < values.Length; i++)
+            {
+                if (values[i] != 0)
+                {
+                    arguments.Add(prefix + SpendCounters.Metrics[i]);
+                    arguments.Add(values[i]);
+                }
+            }
+        }
+
+        RedisKey[] keys = [HourKey(SpendCounters.HourOf(record.Timestamp)), "llmgw:spend:record:" + record.Id];
+        await redis.EvaluateAsync(AddScript, keys, [.. arguments]);
+    }
+
+    public async ValueTask<IReadOnlyList<SpendRow>> QueryAsync(SpendQuery query, CancellationToken cancellationToken = default)
+    {
+        var from = SpendCounters.HourOf(query.From);
+        var to = Math.Min(SpendCounters.HourOf(query.To), from + MaxQueryHours);
+        var database = redis.Database;
+        var reads = new List<Task<HashEntry[]>>();
+        for (var hour = from; hour <= to; hour++)
+        {
+            reads.Add(database.HashGetAllAsync(HourKey(hour)).WaitAsync(RedisConnection.CommandTimeout, cancellationToken));
+        }
+
+        var dimensionPrefix = DimensionName(query.GroupBy) + "\n";
+        var sums = new Dictionary<string, long[]>(StringComparer.Ordinal);
+        foreach (var read in reads)
+        {
+            foreach (var entry in await read)
+            {
+                var field = (string)entry.Name!;
+                if (!field.StartsWith(dimensionPrefix, StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                var metricStart = field.LastIndexOf('\n');
+                var value = field[dimensionPrefix.Length..metricStart];
+                var metric = Array.IndexOf(SpendCounters.Metrics, field[(metricStart + 1)..]);
+                if (metric < 0)
+                {
+                    continue;
+                }
+
+                if (!sums.TryGetValue(value, out var sum))
+                {
+                    sums[value] = sum = new long[SpendCounters.Metrics.Length];
+                }
+
+                sum[metric] += (long)entry.Value;
+            }
+        }
+
+        return [.. sums.OrderBy(pair => pair.Key, StringComparer.Ordinal).Select(pair => SpendCounters.ToRow(pair.Key, pair.Value))];
+    }
+
+    private static string HourKey(long hour) => "llmgw:spend:" + hour.ToString(CultureInfo.InvariantCulture);
+
+    private static string FieldPrefix(SpendDimension dimension, string value) => DimensionName(dimension) + "\n" + value + "\n";
+
+    private static string DimensionName(SpendDimension dimension) => dimension switch
+    {
+        SpendDimension.Key => "key",
+        SpendDimension.Team => "team",
+        SpendDimension.Model => "model",
+        SpendDimension.User => "user",
+        SpendDimension.Project => "project",
+        _ => "total",
+    };
+}

@@ -1,0 +1,70 @@
+using LlmGateway.Responses;
+
+namespace LlmGateway.Metering;
+
+/// <summary>
+/// Reads usage from the response as it passes: the usage chunk of a stream (dropped when the gateway asked for it
+/// on the client's behalf) or the <c>usage</c> of a JSON body. Counts streamed deltas, one token each, for the
+/// estimate needed when a stream ends without usage.
+/// </summary>
+internal sealed class UsageObserver(HttpContext context, MeteringFeature metering, bool hideUsageChunk) : IResponseObserver
+{
+    public bool HasUsage { get; private set; }
+
+    public TokenUsage Usage { get; private set; }
+
+    public long StreamedDeltas { get; private set; }
+
+    public long BodyBytes { get; private set; }
+
+    public bool SawBody { get; private set; }
+
+    public bool OnEvent(in ServerSentEvent serverSentEvent)
+    {
+        var data = serverSentEvent.Data;
+        if (UsageReader.TryRead(data, out var usage))
+        {
+            // OpenAI streams carry usage once. Anthropic's carry it in parts (input in message_start, cumulative
+            // output in message_delta): counts only grow, so the largest seen of each is the total.
+            Usage = HasUsage ? Larger(Usage, usage) : usage;
+            HasUsage = true;
+            return !(hideUsageChunk && data.IndexOf("\"choices\":[]"u8) >= 0);
+        }
+
+        if (HasNonEmptyDelta(data))
+        {
+            StreamedDeltas++;
+        }
+
+        return true;
+    }
+
+    public void OnBody(ReadOnlySpan<byte> body)
+    {
+        SawBody = true;
+        BodyBytes = body.Length;
+        if (UsageReader.TryRead(body, out var usage))
+        {
+            HasUsage = true;
+            Usage = usage;
+            MeteringHeaders.Write(context.Response, usage, metering.Price);
+        }
+    }
+
+    private static TokenUsage Larger(TokenUsage a, TokenUsage b) => new(
+        Math.Max(a.PromptTokens, b.PromptTokens),
+        Math.Max(a.CompletionTokens, b.CompletionTokens),
+        Math.Max(a.CachedPromptTokens, b.CachedPromptTokens),
+        Math.Max(a.ReasoningTokens, b.ReasoningTokens));
+
+    /// <summary>A chunk that carries generated text, arguments or a Responses API delta (not an empty role-only chunk).</summary>
+    private static bool HasNonEmptyDelta(ReadOnlySpan<byte> data) =>
+        HasNonEmptyString(data, "\"content\":\""u8) || HasNonEmptyString(data, "\"arguments\":\""u8) || HasNonEmptyString(data, "\"delta\":\""u8)
+        || HasNonEmptyString(data, "\"text\":\""u8) || HasNonEmptyString(data, "\"partial_json\":\""u8);
+
+    private static bool HasNonEmptyString(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
+    {
+        var index = data.IndexOf(prefix);
+        return index >= 0 && index + prefix.Length < data.Length && data[index + prefix.Length] != (byte)'"';
+    }
+}

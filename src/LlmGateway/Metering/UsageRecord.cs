@@ -1,0 +1,54 @@
+namespace LlmGateway.Metering;
+
+/// <summary>What one request used and cost, and to whom it is attributed. Written exactly once per request.</summary>
+public sealed record UsageRecord
+{
+    /// <summary>Unique across gateway replicas; makes writing the record idempotent.</summary>
+    public required string Id { get; init; }
+
+    public required DateTimeOffset Timestamp { get; init; }
+
+    public required string KeyId { get; init; }
+
+    public string? Team { get; init; }
+
+    /// <summary>The end user: the OpenAI <c>user</c> field, else the <c>x-gateway-user</c> header, else the key's user.</summary>
+    public string? User { get; init; }
+
+    public string? Project { get; init; }
+
+    /// <summary>The model the client asked for.</summary>
+    public required string Model { get; init; }
+
+    public required string UpstreamModel { get; init; }
+
+    public required string Provider { get; init; }
+
+    /// <summary>The provider deployment that answered, when routing uses deployments; otherwise null.</summary>
+    public string? Deployment { get; init; }
+
+    /// <summary><c>none</c> (no cache in the path), <c>miss</c> or <c>hit</c>.</summary>
+    public string CacheResult { get; init; } = "none";
+
+    public required string Operation { get; init; }
+
+    public bool Streamed { get; init; }
+
+    public int StatusCode { get; init; }
+
+    public TimeSpan Latency { get; init; }
+
+    public TokenUsage Usage { get; init; }
+
+    /// <summary>The cost in USD; zero when <see cref="Priced"/> is false.</summary>
+    public decimal CostUsd { get; init; }
+
+    /// <summary>False when the model has no price: the tokens are counted, the money is not.</summary>
+    public bool Priced { get; init; }
+
+    /// <summary>True when the upstream reported no usage and the gateway estimated it.</summary>
+    public bool Estimated { get; init; }
+
+    /// <summary>True when the client went away before the response was complete.</summary>
+    public bool ClientDisconnected { get; init; }
+}

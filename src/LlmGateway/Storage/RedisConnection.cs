@@ -1,0 +1,60 @@
+using StackExchange.Redis;
+
+namespace LlmGateway.Storage;
+
+/// <summary>
+/// The one Redis connection the gateway's shared stores use, from <c>ConnectionStrings:Redis</c>. It connects in the
+/// background and reconnects by itself, so the gateway starts and serves while Redis is away.
+/// </summary>
+public sealed class RedisConnection : IDisposable
+{
+    public const string ConnectionStringName = "Redis";
+
+    private readonly Lazy<ConnectionMultiplexer> _multiplexer;
+
+    public RedisConnection(string connectionString)
+    {
+        var options = ConfigurationOptions.Parse(connectionString);
+        options.AbortOnConnectFail = false;
+        options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
+        options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
+        _multiplexer = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options));
+    }
+
+    public IDatabase Database => _multiplexer.Value.GetDatabase();
+
+    public bool IsConnected => _multiplexer.Value.IsConnected;
+
+    /// <summary>
+    /// How long a command may take. This client version has no timeout of its own for asynchronous commands, and a
+    /// command issued while it reconnects can wait for the reconnection; past this it counts as Redis being down.
+    /// </summary>
+    public static TimeSpan CommandTimeout { get; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Runs a Lua script atomically, bounded by <see cref="CommandTimeout"/>.</summary>
+    public Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
+        Database.ScriptEvaluateAsync(script, keys, values).WaitAsync(CommandTimeout);
+
+    /// <summary>Whether an exception says Redis could not be reached or did not answer in time.</summary>
+    public static bool IsUnavailable(Exception exception) =>
+        exception is RedisConnectionException or RedisTimeoutException or TimeoutException
+        || (exception is RedisServerException server && server.Message.StartsWith("LOADING", StringComparison.Ordinal));
+
+    /// <summary>Connects before the gateway takes traffic, so that its first requests do not meet a connection still opening.</summary>
+    public async Task ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!IsConnected && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_multiplexer.IsValueCreated)
+        {
+            _multiplexer.Value.Dispose();
+        }
+    }
+}

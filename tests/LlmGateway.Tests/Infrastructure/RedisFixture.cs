@@ -1,0 +1,27 @@
+using LlmGateway.Storage;
+using LlmGateway.Testing;
+
+namespace LlmGateway.Tests.Infrastructure;
+
+/// <summary>A real Redis 8 for one test class, and the gateway's own connection to it.</summary>
+public sealed class RedisFixture : IAsyncLifetime
+{
+    public RedisServer Server { get; private set; } = null!;
+
+    public RedisConnection Connection { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Server = await RedisServer.StartAsync();
+        Connection = new RedisConnection(Server.ConnectionString);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Connection?.Dispose();
+        if (Server is not null)
+        {
+            await Server.DisposeAsync();
+        }
+    }
+}
