@@ -12,7 +12,8 @@ internal readonly record struct MockKnobs(
     string? ErrorCode,
     int? RetryAfterSeconds,
     int? FailAfterTokens,
-    string? ToolCall)
+    string? ToolCall,
+    string? AnswerText)
 {
     // Large enough for any test, small enough that a typo cannot park a request for hours.
     private const int MaxDelayMs = 10 * 60 * 1000;
@@ -64,7 +65,11 @@ internal readonly record struct MockKnobs(
             ? tool.ToString()
             : null;
 
-        knobs = new MockKnobs(ttft, tokenDelay, completionTokens, errorStatus, errorCode, retryAfter, failAfter, toolCall);
+        var answerText = headers.TryGetValue(MockProviderHeaders.Answer, out var answer) && !StringValues.IsNullOrEmpty(answer)
+            ? answer.ToString()
+            : options.AnswerText;
+
+        knobs = new MockKnobs(ttft, tokenDelay, completionTokens, errorStatus, errorCode, retryAfter, failAfter, toolCall, answerText);
         return true;
     }
 

@@ -29,4 +29,10 @@ public static class MockProviderHeaders
     /// the answer is a call of this function instead of text.
     /// </summary>
     public const string ToolCall = "x-mock-tool-call";
+
+    /// <summary>
+    /// The answer's text, instead of the echo: its whitespace-separated words are the tokens (each streamed as one
+    /// chunk). Overrides <see cref="MockProviderOptions.AnswerText"/>.
+    /// </summary>
+    public const string Answer = "x-mock-answer";
 }

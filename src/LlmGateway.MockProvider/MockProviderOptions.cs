@@ -49,6 +49,26 @@ public sealed class MockProviderOptions
     public int? FailAfterTokens { get; set; }
 
     /// <summary>
+    /// When set, every answer is this text instead of the echo of the question, one token per whitespace-separated
+    /// word (header <c>x-mock-answer</c>). A judge model that must say "unsafe" is this option set to <c>unsafe</c>.
+    /// </summary>
+    public string? AnswerText { get; set; }
+
+    /// <summary>
+    /// The next this-many requests are answered with <see cref="FailNextStatus"/> (with <see cref="RetryAfterSeconds"/>
+    /// and <see cref="ErrorCode"/> when set), each one counting the number down; then requests succeed again. Lets a
+    /// test make an upstream fail a few times and recover, as a retrying gateway sees it. Options only.
+    /// </summary>
+    public int FailNextRequests
+    {
+        get => Volatile.Read(ref _failNextRequests);
+        set => Volatile.Write(ref _failNextRequests, value);
+    }
+
+    /// <summary>The status of the failures <see cref="FailNextRequests"/> asks for.</summary>
+    public int FailNextStatus { get; set; } = 503;
+
+    /// <summary>
     /// When set, a request must carry the key or it gets 401: <c>Authorization: Bearer &lt;key&gt;</c> or Azure's
     /// <c>api-key</c> on the OpenAI endpoints; <c>x-api-key</c> (or a bearer token) plus <c>anthropic-version</c> on
     /// <c>/v1/messages</c>.
@@ -67,6 +87,26 @@ public sealed class MockProviderOptions
     /// configuration binding appends to a list rather than replacing it.
     /// </remarks>
     public IList<string> Models { get; } = [];
+
+    /// <summary>Takes one of the failures <see cref="FailNextRequests"/> asked for, if any is left.</summary>
+    internal bool TryTakeFailure()
+    {
+        while (true)
+        {
+            var left = Volatile.Read(ref _failNextRequests);
+            if (left <= 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _failNextRequests, left - 1, left) == left)
+            {
+                return true;
+            }
+        }
+    }
+
+    private int _failNextRequests;
 
     internal static readonly string[] DefaultModels = ["mock-gpt", "mock-gpt-large", "mock-embed"];
 }

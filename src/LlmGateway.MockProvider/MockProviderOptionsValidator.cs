@@ -51,6 +51,16 @@ internal sealed class MockProviderOptionsValidator : IValidateOptions<MockProvid
             errors.Add($"{Section}:FailAfterTokens must be >= 0 (got {options.FailAfterTokens}).");
         }
 
+        if (options.FailNextRequests < 0)
+        {
+            errors.Add($"{Section}:FailNextRequests must be >= 0 (got {options.FailNextRequests}).");
+        }
+
+        if (!MockKnobs.IsErrorStatus(options.FailNextStatus))
+        {
+            errors.Add($"{Section}:FailNextStatus must be an HTTP error status between 400 and 599 (got {options.FailNextStatus}).");
+        }
+
         if (options.RequiredApiKey is { Length: 0 })
         {
             errors.Add($"{Section}:RequiredApiKey must not be empty: leave it unset to accept any key.");

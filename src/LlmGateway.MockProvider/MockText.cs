@@ -75,6 +75,18 @@ internal static class MockText
         return tokens;
     }
 
+    /// <summary>The words of <paramref name="text"/>, each with one trailing space, as answer tokens.</summary>
+    public static string[] Words(string text)
+    {
+        var words = text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+        for (var i = 0; i < words.Length; i++)
+        {
+            words[i] += " ";
+        }
+
+        return words;
+    }
+
     private static bool TryReadWord(ReadOnlySpan<char> text, ref int position, out ReadOnlySpan<char> word)
     {
         while (position < text.Length && char.IsWhiteSpace(text[position]))

@@ -2,10 +2,12 @@ using LlmGateway.Admin;
 using LlmGateway.Authentication;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
+using LlmGateway.Guardrails;
 using LlmGateway.Hosting;
 using LlmGateway.Metering;
 using LlmGateway.Parsing;
 using LlmGateway.Providers;
+using LlmGateway.Resilience;
 using LlmGateway.Routing;
 using LlmGateway.Telemetry;
 
@@ -25,11 +27,13 @@ app.MapAdminEndpoints();         // /admin/spend (admin key)
 app.MapReverseProxy(proxy =>
 {
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
-    proxy.UseModelRouting();     // model -> provider cluster, upstream model name
+    proxy.UseGuardrails();       // input guards before routing; output guards on answers
+    proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request
-    proxy.UseProviderTranslation(); // last: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
+    proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
+    proxy.UseProviderTranslation(); // per attempt: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
 }).RequireVirtualKey();
 
 app.Run();

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 if command -v docker-compose >/dev/null 2>&1; then
-    docker-compose version | head -n 1
+    docker-compose version | sed -n 1p
     exit 0
 fi
 
@@ -13,4 +13,4 @@ if ! apt-get install -y --no-install-recommends docker-compose >/dev/null 2>&1; 
     apt-get update >/dev/null
     apt-get install -y --no-install-recommends docker-compose >/dev/null
 fi
-docker-compose version | head -n 1
+docker-compose version | sed -n 1p

@@ -201,7 +201,7 @@ internal sealed class MessagesEndpoint(
         var toolName = knobs.ToolCall is { } name && lastRole == "user" && !lastUserHasToolResult && OpenAIRequestReader.HasNonEmptyArray(body, "tools"u8)
             ? name
             : null;
-        var answer = toolName is null ? MockAnswer.Create(lastUserText, knobs.CompletionTokens, maxTokens) : null;
+        var answer = toolName is null ? MockAnswer.Create(lastUserText, knobs, maxTokens) : null;
         var reply = new Reply(new MockExchange(context, knobs, number, model, timeProvider), promptTokens, answer, toolName);
 
         await reply.Exchange.WaitForFirstTokenAsync();

@@ -53,7 +53,7 @@ internal sealed class ChatCompletionsEndpoint(OpenAIRequestRunner runner)
         var toolName = exchange.Knobs.ToolCall is { } name && lastRole == "user" && OpenAIRequestReader.HasNonEmptyArray(body, "tools"u8)
             ? name
             : null;
-        var answer = toolName is null ? MockAnswer.Create(lastUserText, exchange.Knobs.CompletionTokens, maxTokens) : null;
+        var answer = toolName is null ? MockAnswer.Create(lastUserText, exchange.Knobs, maxTokens) : null;
         var completion = new Completion(exchange, promptTokens, answer, toolName);
 
         await exchange.WaitForFirstTokenAsync();

@@ -32,7 +32,7 @@ internal sealed class CompletionsEndpoint(OpenAIRequestRunner runner)
             return;
         }
 
-        var completion = new Completion(exchange, promptTokens, MockAnswer.Create(prompt, exchange.Knobs.CompletionTokens, maxTokens));
+        var completion = new Completion(exchange, promptTokens, MockAnswer.Create(prompt, exchange.Knobs, maxTokens));
 
         await exchange.WaitForFirstTokenAsync();
         if (OpenAIRequestReader.GetBool(body, "stream"u8))

@@ -59,7 +59,7 @@ internal static class OpenAIErrors
             context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         }
 
-        var message = string.Create(CultureInfo.InvariantCulture, $"Mock provider error {status} (forced by {MockProviderHeaders.ErrorStatus} or MockProvider:ErrorStatus).");
+        var message = string.Create(CultureInfo.InvariantCulture, $"Mock provider error {status} (forced by {MockProviderHeaders.ErrorStatus}, MockProvider:ErrorStatus or MockProvider:FailNextRequests).");
         return WriteAsync(context, status, message, type, code ?? defaultCode);
     }
 }

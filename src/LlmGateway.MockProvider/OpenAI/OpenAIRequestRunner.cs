@@ -42,6 +42,13 @@ internal sealed class OpenAIRequestRunner(
 
         try
         {
+            if (settings.TryTakeFailure())
+            {
+                await new MockExchange(context, knobs, number, "", timeProvider).WaitForFirstTokenAsync();
+                await OpenAIErrors.WriteForcedAsync(context, settings.FailNextStatus, knobs.ErrorCode, knobs.RetryAfterSeconds);
+                return;
+            }
+
             if (knobs.ErrorStatus is { } status)
             {
                 await new MockExchange(context, knobs, number, "", timeProvider).WaitForFirstTokenAsync();

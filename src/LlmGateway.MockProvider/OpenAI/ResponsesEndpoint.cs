@@ -62,7 +62,7 @@ internal sealed class ResponsesEndpoint(OpenAIRequestRunner runner)
         }
 
         var response = new MockResponse(
-            exchange, promptTokens, MockAnswer.Create(lastUserText, exchange.Knobs.CompletionTokens, maxOutputTokens), instructions, maxOutputTokens);
+            exchange, promptTokens, MockAnswer.Create(lastUserText, exchange.Knobs, maxOutputTokens), instructions, maxOutputTokens);
 
         await exchange.WaitForFirstTokenAsync();
         if (OpenAIRequestReader.GetBool(body, "stream"u8))

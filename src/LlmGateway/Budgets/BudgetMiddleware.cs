@@ -25,7 +25,6 @@ internal sealed partial class BudgetMiddleware(
     private static readonly TimeSpan s_monthCounterLifetime = TimeSpan.FromDays(33);
 
     private readonly BudgetOptions _budgets = options.Value.Budgets;
-    private readonly MeteringOptions _metering = options.Value.Metering;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -54,7 +53,7 @@ internal sealed partial class BudgetMiddleware(
 
     private async Task ReserveAndRunAsync(HttpContext context, List<(BudgetCounter Counter, string Scope, string Name, BudgetLimit Limit)> applicable)
     {
-        var metering = MeteringFeature.GetOrCreate(context, prices, _metering.DefaultMaxOutputTokens);
+        var metering = MeteringFeature.GetOrCreate(context, prices, policies);
         var counters = applicable.ConvertAll(entry => entry.Counter);
         var reserved = Money.ToPicodollars(metering.WorstCaseCostUsd);
         try

@@ -96,7 +96,10 @@ public sealed record ProviderOptions
 
 public sealed record ModelOptions
 {
-    /// <summary>The name of the provider that serves this model.</summary>
+    /// <summary>
+    /// The name of the provider that serves this model, for a model with one deployment. Use
+    /// <see cref="Deployments"/> instead to spread the model over several providers, keys or regions.
+    /// </summary>
     public string Provider { get; init; } = "";
 
     /// <summary>The model name sent upstream; defaults to the requested name (pass-through).</summary>
@@ -104,6 +107,123 @@ public sealed record ModelOptions
 
     /// <summary>Other public names for the same model.</summary>
     public List<string> Aliases { get; init; } = [];
+
+    /// <summary>Where the model is served when it has more than one place; replaces <see cref="Provider"/>.</summary>
+    public List<DeploymentOptions> Deployments { get; init; } = [];
+
+    /// <summary>How an attempt picks one of the deployments of the best priority that are in rotation.</summary>
+    public RoutingStrategy Strategy { get; init; } = RoutingStrategy.WeightedRandom;
+
+    /// <summary>How long an attempt, and the whole request, may take.</summary>
+    public ModelTimeoutOptions Timeouts { get; init; } = new();
+
+    /// <summary>How often and how soon a failed attempt is tried again.</summary>
+    public RetryOptions Retry { get; init; } = new();
+
+    /// <summary>When a failing deployment is taken out of rotation, per deployment.</summary>
+    public CircuitBreakerOptions CircuitBreaker { get; init; } = new();
+
+    /// <summary>Other models (exact names) tried, in order, once this model's deployments have failed.</summary>
+    public List<string> Fallbacks { get; init; } = [];
+
+    /// <summary>A model (exact name) with a larger context window, used when an upstream answers <c>context_length_exceeded</c>.</summary>
+    public string? ContextWindowFallback { get; init; }
+
+    /// <summary>A second, parallel attempt when the first is slow to answer, for latency-sensitive models.</summary>
+    public HedgingOptions Hedging { get; init; } = new();
+}
+
+public sealed record HedgingOptions
+{
+    /// <summary>
+    /// When set, a non-streaming request whose first attempt has no answer after this long gets a second attempt on
+    /// another deployment (the same one when it is the only one); the first complete answer wins and the other
+    /// attempt is cancelled. Unset (the default) turns hedging off.
+    /// </summary>
+    public TimeSpan? Delay { get; init; }
+}
+
+/// <summary>One place a model is served: a provider, the model's name there, and its share of traffic.</summary>
+public sealed record DeploymentOptions
+{
+    /// <summary>The deployment's name in <c>x-gateway-deployment</c>, logs and traces; defaults to <c>provider/upstream-model</c>.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The name of the provider (under <c>Gateway:Providers</c>) that serves this deployment.</summary>
+    public string Provider { get; init; } = "";
+
+    /// <summary>The model name sent upstream; defaults to the model's <see cref="ModelOptions.UpstreamModel"/>, then the requested name.</summary>
+    public string? UpstreamModel { get; init; }
+
+    /// <summary>The deployment's share of traffic among deployments of the same priority (weighted random).</summary>
+    public int Weight { get; init; } = 1;
+
+    /// <summary>Lower is preferred: a deployment is used only while every deployment with a lower priority is out of rotation or has failed this request.</summary>
+    public int Priority { get; init; }
+}
+
+public enum RoutingStrategy
+{
+    /// <summary>Random, in proportion to <see cref="DeploymentOptions.Weight"/>.</summary>
+    WeightedRandom,
+
+    /// <summary>The deployment with the lowest moving average (EWMA) of time to response headers; untried deployments first.</summary>
+    LowestLatency,
+
+    /// <summary>The deployment with the fewest requests in flight from this replica.</summary>
+    LeastInFlight,
+
+    /// <summary>Always the first deployment in configuration order; the others only when it is out of rotation or failed.</summary>
+    OrderedFallback,
+}
+
+public sealed record ModelTimeoutOptions
+{
+    /// <summary>How long to wait for a TCP/TLS connection; defaults to the longest <c>ConnectTimeout</c> of the model's providers.</summary>
+    public TimeSpan? Connect { get; init; }
+
+    /// <summary>
+    /// How long the upstream may stay silent: until the response headers (time to first byte) and between streamed
+    /// chunks. Defaults to the longest <c>ResponseTimeout</c> of the model's providers (10 minutes: reasoning models think).
+    /// </summary>
+    public TimeSpan? Response { get; init; }
+
+    /// <summary>The most a request may take, every attempt and wait included, streaming included.</summary>
+    public TimeSpan Total { get; init; } = TimeSpan.FromMinutes(30);
+}
+
+public sealed record RetryOptions
+{
+    /// <summary>Attempts per request, the first included, across deployments and fallback models; 1 turns retries off.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>The first backoff before trying the same deployment again; it doubles per attempt, with jitter.</summary>
+    public TimeSpan BaseDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest backoff between two attempts.</summary>
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The longest <c>Retry-After</c> the gateway waits out; an upstream that asks for longer has its answer passed
+    /// to the client (unless another deployment can take the request at once).
+    /// </summary>
+    public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public sealed record CircuitBreakerOptions
+{
+    public bool Enabled { get; init; } = true;
+
+    /// <summary>The share of failed attempts (429, 5xx, connection failures, timeouts) within <see cref="SamplingDuration"/> that opens the breaker.</summary>
+    public double FailureRatio { get; init; } = 0.5;
+
+    /// <summary>Attempts within <see cref="SamplingDuration"/> before the ratio counts (at least 2).</summary>
+    public int MinimumThroughput { get; init; } = 10;
+
+    public TimeSpan SamplingDuration { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long an open breaker keeps the deployment out of rotation before one probe request is let through.</summary>
+    public TimeSpan BreakDuration { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public sealed record VirtualKeyOptions

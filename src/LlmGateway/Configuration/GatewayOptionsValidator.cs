@@ -67,18 +67,36 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
                 ClaimPublicName(publicNames, alias, $"{key}:Aliases", errors);
             }
 
-            if (string.IsNullOrWhiteSpace(model.Provider))
+            ValidateUpstreamModel($"{key}:UpstreamModel", model.UpstreamModel, errors);
+            ValidateDeployments(key, model, options, errors);
+            ValidateResilience(key, model, errors);
+        }
+
+        foreach (var (modelName, model) in options.Models)
+        {
+            var key = $"{Section}:Models:{modelName}";
+            for (var i = 0; i < model.Fallbacks.Count; i++)
             {
-                errors.Add($"{key}:Provider is required.");
-            }
-            else if (!options.Providers.ContainsKey(model.Provider))
-            {
-                errors.Add($"{key}:Provider names '{model.Provider}', which is not configured under {Section}:Providers.");
+                ValidateFallbackTarget($"{key}:Fallbacks:{i}", modelName, model.Fallbacks[i], options, errors);
             }
 
-            if (model.UpstreamModel is { } upstream && (upstream.Length == 0 || upstream.Contains('*', StringComparison.Ordinal)))
+            if (model.ContextWindowFallback is { } larger)
             {
-                errors.Add($"{key}:UpstreamModel must be a plain model name (got '{upstream}').");
+                ValidateFallbackTarget($"{key}:ContextWindowFallback", modelName, larger, options, errors);
+            }
+        }
+
+        // The configuration binder drops a model whose settings do not convert (an unknown strategy name) instead of
+        // failing, which would silently stop serving it: report such models from the raw configuration.
+        foreach (var section in configuration.GetSection($"{Section}:Models").GetChildren())
+        {
+            if (section["Strategy"] is { } strategy && !Enum.TryParse<RoutingStrategy>(strategy, ignoreCase: true, out _))
+            {
+                errors.Add($"{section.Path}:Strategy '{strategy}' is not a routing strategy ({string.Join(", ", Enum.GetNames<RoutingStrategy>())}).");
+            }
+            else if (!options.Models.ContainsKey(section.Key))
+            {
+                errors.Add($"{section.Path} could not be read: one of its values does not convert to its type (a number, duration, true/false or name).");
             }
         }
 
@@ -149,6 +167,158 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         if (provider.ResponseTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{key}:ResponseTimeout must be positive (got {provider.ResponseTimeout}).");
+        }
+    }
+
+    private static void ValidateDeployments(string key, ModelOptions model, GatewayOptions options, List<string> errors)
+    {
+        if (model.Deployments.Count == 0)
+        {
+            ValidateProviderReference($"{key}:Provider", model.Provider, options, errors);
+            return;
+        }
+
+        if (!string.IsNullOrEmpty(model.Provider))
+        {
+            errors.Add($"{key}:Provider and {key}:Deployments are both set: configure one deployment through Provider, or several through Deployments.");
+        }
+
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var i = 0; i < model.Deployments.Count; i++)
+        {
+            var deployment = model.Deployments[i];
+            var deploymentKey = $"{key}:Deployments:{i}";
+            ValidateProviderReference($"{deploymentKey}:Provider", deployment.Provider, options, errors);
+            ValidateUpstreamModel($"{deploymentKey}:UpstreamModel", deployment.UpstreamModel, errors);
+            if (deployment.Name is { } name && (string.IsNullOrWhiteSpace(name) || name.Any(char.IsControl)))
+            {
+                errors.Add($"{deploymentKey}:Name must be a non-empty name without control characters.");
+            }
+
+            if (deployment.Weight is < 1 or > 1_000_000)
+            {
+                errors.Add($"{deploymentKey}:Weight must be between 1 and 1000000 (got {deployment.Weight}).");
+            }
+
+            if (deployment.Priority < 0)
+            {
+                errors.Add($"{deploymentKey}:Priority must be 0 or more (got {deployment.Priority}).");
+            }
+
+            var effectiveName = DeploymentNaming.NameOf(deployment, model);
+            if (!names.TryAdd(effectiveName, i))
+            {
+                errors.Add($"{deploymentKey}: the deployment name '{effectiveName}' is already used by {key}:Deployments:{names[effectiveName]}; set Name to tell them apart.");
+            }
+        }
+    }
+
+    private static void ValidateResilience(string key, ModelOptions model, List<string> errors)
+    {
+        if (!Enum.IsDefined(model.Strategy))
+        {
+            errors.Add($"{key}:Strategy '{model.Strategy}' is not a routing strategy ({string.Join(", ", Enum.GetNames<RoutingStrategy>())}).");
+        }
+
+        var timeouts = model.Timeouts;
+        RequirePositive($"{key}:Timeouts:Connect", timeouts.Connect, errors);
+        RequirePositive($"{key}:Timeouts:Response", timeouts.Response, errors);
+        if (timeouts.Total < TimeSpan.FromMilliseconds(10) || timeouts.Total > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:Timeouts:Total must be between 00:00:00.010 and one day (got {timeouts.Total}).");
+        }
+
+        if (model.Hedging.Delay is { } hedgingDelay && (hedgingDelay <= TimeSpan.Zero || hedgingDelay > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{key}:Hedging:Delay must be positive and at most one day (got {hedgingDelay}).");
+        }
+
+        var retry = model.Retry;
+        if (retry.MaxAttempts is < 1 or > 10)
+        {
+            errors.Add($"{key}:Retry:MaxAttempts must be between 1 (no retries) and 10 (got {retry.MaxAttempts}).");
+        }
+
+        if (retry.BaseDelay < TimeSpan.Zero || retry.BaseDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:Retry:BaseDelay must be between 0 and one day (got {retry.BaseDelay}).");
+        }
+
+        if (retry.MaxDelay < retry.BaseDelay || retry.MaxDelay > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:Retry:MaxDelay must be at least Retry:BaseDelay and at most one day (got {retry.MaxDelay}).");
+        }
+
+        if (retry.MaxRetryAfter < TimeSpan.Zero)
+        {
+            errors.Add($"{key}:Retry:MaxRetryAfter must not be negative (got {retry.MaxRetryAfter}).");
+        }
+
+        var breaker = model.CircuitBreaker;
+        if (!breaker.Enabled)
+        {
+            return;
+        }
+
+        if (!(breaker.FailureRatio > 0 && breaker.FailureRatio <= 1))
+        {
+            errors.Add($"{key}:CircuitBreaker:FailureRatio must be greater than 0 and at most 1 (got {breaker.FailureRatio.ToString(CultureInfo.InvariantCulture)}).");
+        }
+
+        if (breaker.MinimumThroughput < 2)
+        {
+            errors.Add($"{key}:CircuitBreaker:MinimumThroughput must be at least 2 (got {breaker.MinimumThroughput}).");
+        }
+
+        // Polly's own lower bounds: shorter windows make the breaker flap.
+        if (breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.SamplingDuration > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:CircuitBreaker:SamplingDuration must be between 00:00:00.5 and one day (got {breaker.SamplingDuration}).");
+        }
+
+        if (breaker.BreakDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration > TimeSpan.FromDays(1))
+        {
+            errors.Add($"{key}:CircuitBreaker:BreakDuration must be between 00:00:00.5 and one day (got {breaker.BreakDuration}).");
+        }
+    }
+
+    private static void ValidateFallbackTarget(string key, string modelName, string target, GatewayOptions options, List<string> errors)
+    {
+        if (string.Equals(target, modelName, StringComparison.Ordinal))
+        {
+            errors.Add($"{key}: a model cannot fall back to itself.");
+        }
+        else if (!options.Models.ContainsKey(target) || target.Contains('*', StringComparison.Ordinal))
+        {
+            errors.Add($"{key} names '{target}', which is not a model (exact name, not a pattern or alias) under {Section}:Models.");
+        }
+    }
+
+    private static void ValidateProviderReference(string key, string provider, GatewayOptions options, List<string> errors)
+    {
+        if (string.IsNullOrWhiteSpace(provider))
+        {
+            errors.Add($"{key} is required.");
+        }
+        else if (!options.Providers.ContainsKey(provider))
+        {
+            errors.Add($"{key} names '{provider}', which is not configured under {Section}:Providers.");
+        }
+    }
+
+    private static void ValidateUpstreamModel(string key, string? upstream, List<string> errors)
+    {
+        if (upstream is not null && (upstream.Length == 0 || upstream.Contains('*', StringComparison.Ordinal)))
+        {
+            errors.Add($"{key} must be a plain model name (got '{upstream}').");
+        }
+    }
+
+    private static void RequirePositive(string key, TimeSpan? value, List<string> errors)
+    {
+        if (value is { } timeout && timeout <= TimeSpan.Zero)
+        {
+            errors.Add($"{key} must be positive (got {timeout}).");
         }
     }
 

@@ -60,6 +60,11 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
     public static GatewayError ProviderUnavailable(string provider) =>
         new(StatusCodes.Status503ServiceUnavailable, $"Provider '{provider}' is not available yet.", ServerError, "provider_unavailable");
 
+    public static GatewayError DeploymentsUnavailable(string model) =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            $"No deployment of model '{model}' can take requests right now: each is failing and out of rotation, or not started. Try again shortly.",
+            ServerError, "deployments_unavailable");
+
     public static GatewayError Internal() =>
         new(StatusCodes.Status500InternalServerError, "The gateway failed to process the request. The failure has been logged.", ServerError, "internal_error");
 

@@ -1,14 +1,18 @@
 using LlmGateway.Authentication;
 using LlmGateway.Configuration;
+using LlmGateway.Guardrails;
 using LlmGateway.Metering;
 using LlmGateway.Providers;
 using LlmGateway.Proxy;
+using LlmGateway.Resilience;
 using LlmGateway.Routing;
+using LlmGateway.Routing.LoadBalancing;
 using LlmGateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
+using Yarp.ReverseProxy.LoadBalancing;
 
 namespace LlmGateway.Hosting;
 
@@ -27,12 +31,20 @@ public static class GatewayServiceCollectionExtensions
 
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelCatalog>();
+        services.AddSingleton<DeploymentSelector>();
+        services.AddSingleton<ILoadBalancingPolicy, WeightedRandomPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, LowestLatencyPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, LeastInFlightPolicy>();
+        services.AddSingleton<ILoadBalancingPolicy, OrderedFallbackPolicy>();
         services.AddVirtualKeys();
+        services.AddGuardrails(configuration);
         services.AddMetering();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
-        services.AddReverseProxy().AddTransforms(UpstreamHeaderTransforms.Apply);
+        services.AddReverseProxy()
+            .AddTransforms(UpstreamHeaderTransforms.Apply)
+            .AddTransforms(ResilienceExtensions.ApplyResponseTransforms);
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, ProviderHttpClientFactory>());
         services.AddHostedService<ProviderStartup>();
         return services;

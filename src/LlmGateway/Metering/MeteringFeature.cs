@@ -34,7 +34,7 @@ public sealed class MeteringFeature
     /// <summary>The prompt's size in tokens, estimated from the request body.</summary>
     public long EstimatedPromptTokens { get; }
 
-    /// <summary>The request's output cap, or the configured default when it sets none.</summary>
+    /// <summary>The request's output cap, or its route's configured default when it sets none.</summary>
     public long MaxOutputTokens { get; }
 
     public long WorstCaseTokens => EstimatedPromptTokens + MaxOutputTokens;
@@ -48,7 +48,7 @@ public sealed class MeteringFeature
     public static long EstimateTokens(long bytes) => (bytes + BytesPerToken - 1) / BytesPerToken;
 
     /// <summary>The request's metering feature, created by whichever metering stage sees the request first.</summary>
-    public static MeteringFeature GetOrCreate(HttpContext context, PriceCatalog prices, int defaultMaxOutputTokens)
+    public static MeteringFeature GetOrCreate(HttpContext context, PriceCatalog prices, MeteringPolicies policies)
     {
         if (context.Features.Get<MeteringFeature>() is { } existing)
         {
@@ -57,7 +57,7 @@ public sealed class MeteringFeature
 
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
         var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
-        var maxOutput = request.Operation == LlmOperation.Embeddings ? 0 : request.MaxOutputTokens ?? defaultMaxOutputTokens;
+        var maxOutput = request.Operation == LlmOperation.Embeddings ? 0 : request.MaxOutputTokens ?? policies.For(request.Model).DefaultMaxOutputTokens;
         var feature = new MeteringFeature(request.Model, prices.Find(request.Model, route.UpstreamModel), EstimateTokens(request.Body.Length), maxOutput);
         context.Features.Set(feature);
         return feature;

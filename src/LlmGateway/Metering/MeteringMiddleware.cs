@@ -32,8 +32,7 @@ internal sealed partial class MeteringMiddleware(
     public Task InvokeAsync(HttpContext context)
     {
         var request = context.Features.GetRequiredFeature<LlmRequestFeature>();
-        var route = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
-        var metering = MeteringFeature.GetOrCreate(context, prices, _options.DefaultMaxOutputTokens);
+        var metering = MeteringFeature.GetOrCreate(context, prices, policies);
         if (metering.Price is null && policies.For(request.Model).RefuseUnpricedModels)
         {
             LogRefusedUnpriced(logger, request.Model);
@@ -44,16 +43,17 @@ internal sealed partial class MeteringMiddleware(
         if (request.Stream && !request.IncludeUsage && _options.RequestStreamUsage
             && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions)
         {
-            UpstreamBody.Set(context, UpstreamBody.Rewrite(request.Root, route.UpstreamModel, includeUsage: true));
+            context.Features.GetRequiredFeature<UpstreamBodyFeature>().IncludeUsage = true;
+            UpstreamBody.Apply(context);
             hideUsageChunk = true;
         }
 
-        var observer = new UsageObserver(context, metering, hideUsageChunk);
+        var observer = new UsageObserver(context, prices, request.Model, hideUsageChunk);
         var installed = ResponseObservation.Observe(context, observer);
-        return MeterAsync(context, request, route, metering, observer, installed);
+        return MeterAsync(context, request, metering, observer, installed);
     }
 
-    private async Task MeterAsync(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool installed)
+    private async Task MeterAsync(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool installed)
     {
         var started = Stopwatch.GetTimestamp();
         var failed = true;
@@ -73,13 +73,16 @@ internal sealed partial class MeteringMiddleware(
             }
             finally
             {
-                Record(context, request, route, metering, observer, failed, Stopwatch.GetElapsedTime(started));
+                Record(context, request, metering, observer, failed, Stopwatch.GetElapsedTime(started));
             }
         }
     }
 
-    private void Record(HttpContext context, LlmRequestFeature request, ModelRoute route, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
     {
+        // Attempts beneath may have moved the request to another deployment: attribute and price it by the one that answered.
+        var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
+        var price = prices.Find(request.Model, served.UpstreamModel);
         var response = context.Response;
         var status = failed && !response.HasStarted ? StatusCodes.Status500InternalServerError : response.StatusCode;
         var usage = observer.Usage;
@@ -106,15 +109,16 @@ internal sealed partial class MeteringMiddleware(
             User = request.User ?? HeaderValue(context, UserHeader) ?? key.User,
             Project = key.Project,
             Model = request.Model,
-            UpstreamModel = route.UpstreamModel,
-            Provider = route.Provider.Name,
+            UpstreamModel = served.UpstreamModel,
+            Provider = served.Provider.Name,
+            Deployment = served.Deployment.Name,
             Operation = ApiOperationName(request.Operation),
             Streamed = request.Stream,
             StatusCode = status,
             Latency = latency,
             Usage = usage,
-            CostUsd = metering.Price?.CostOf(usage) ?? 0m,
-            Priced = metering.Price is not null,
+            CostUsd = price?.CostOf(usage) ?? 0m,
+            Priced = price is not null,
             Estimated = estimated,
             ClientDisconnected = context.RequestAborted.IsCancellationRequested,
         };

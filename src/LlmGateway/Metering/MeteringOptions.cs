@@ -31,6 +31,9 @@ public sealed record MeteringRouteOptions
     public bool? RefuseUnpricedModels { get; init; }
 
     public StoreFailureMode? RedisFailureMode { get; init; }
+
+    /// <summary>The output tokens assumed for this route's requests that set no <c>max_tokens</c>.</summary>
+    public int? DefaultMaxOutputTokens { get; init; }
 }
 
 public enum StoreFailureMode

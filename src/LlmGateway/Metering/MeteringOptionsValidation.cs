@@ -40,6 +40,11 @@ internal static class MeteringOptionsValidation
                 errors.Add($"{key}: there is no model or alias '{route}' under {Section}:Models.");
             }
 
+            if (overrides.DefaultMaxOutputTokens is <= 0)
+            {
+                errors.Add(Invariant($"{key}:DefaultMaxOutputTokens must be a positive number of tokens (got {overrides.DefaultMaxOutputTokens})."));
+            }
+
             if (overrides.RedisFailureMode is { } mode && !Enum.IsDefined(mode))
             {
                 errors.Add($"{key}:RedisFailureMode must be one of {string.Join(", ", Enum.GetNames<StoreFailureMode>())}.");

@@ -13,10 +13,13 @@ public sealed class MeteringPolicies
     public MeteringPolicies(IOptions<GatewayOptions> options)
     {
         var metering = options.Value.Metering;
-        _default = new MeteringPolicy(metering.RefuseUnpricedModels, metering.RedisFailureMode);
+        _default = new MeteringPolicy(metering.RefuseUnpricedModels, metering.RedisFailureMode, metering.DefaultMaxOutputTokens);
         foreach (var (name, route) in metering.Routes)
         {
-            var policy = new MeteringPolicy(route.RefuseUnpricedModels ?? _default.RefuseUnpricedModels, route.RedisFailureMode ?? _default.RedisFailureMode);
+            var policy = new MeteringPolicy(
+                route.RefuseUnpricedModels ?? _default.RefuseUnpricedModels,
+                route.RedisFailureMode ?? _default.RedisFailureMode,
+                route.DefaultMaxOutputTokens ?? _default.DefaultMaxOutputTokens);
             var star = name.IndexOf('*', StringComparison.Ordinal);
             if (star < 0)
             {
@@ -58,4 +61,4 @@ public sealed class MeteringPolicies
     }
 }
 
-public sealed record MeteringPolicy(bool RefuseUnpricedModels, StoreFailureMode RedisFailureMode);
+public sealed record MeteringPolicy(bool RefuseUnpricedModels, StoreFailureMode RedisFailureMode, int DefaultMaxOutputTokens);

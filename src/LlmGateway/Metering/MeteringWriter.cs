@@ -13,6 +13,11 @@ public sealed partial class MeteringWriter(ILogger<MeteringWriter> logger, TimeP
     private static readonly TimeSpan s_maxRetryDelay = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan s_drainOnStop = TimeSpan.FromSeconds(5);
 
+    // Writes in flight at once: enough to keep up with a busy gateway over one Redis round trip each.
+    private const int MaxConcurrentWrites = 64;
+
+    private readonly SemaphoreSlim _inFlight = new(MaxConcurrentWrites, MaxConcurrentWrites);
+
     private readonly Channel<Func<CancellationToken, ValueTask>> _work =
         Channel.CreateUnbounded<Func<CancellationToken, ValueTask>>(new UnboundedChannelOptions { SingleReader = true });
 
@@ -38,13 +43,31 @@ public sealed partial class MeteringWriter(ILogger<MeteringWriter> logger, TimeP
             {
                 while (_work.Reader.TryRead(out var work))
                 {
-                    await RunUntilDoneAsync(work, stoppingToken);
+                    await _inFlight.WaitAsync(stoppingToken);
+                    _ = RunAndReleaseAsync(work, stoppingToken);
                 }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
             await DrainAsync();
+        }
+    }
+
+    private async Task RunAndReleaseAsync(Func<CancellationToken, ValueTask> work, CancellationToken stoppingToken)
+    {
+        try
+        {
+            await RunUntilDoneAsync(work, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            Interlocked.Decrement(ref _pending);
+            LogLostOnStop(logger, Pending, nameof(OperationCanceledException));
+        }
+        finally
+        {
+            _inFlight.Release();
         }
     }
 

@@ -1,4 +1,5 @@
 using LlmGateway.Responses;
+using LlmGateway.Routing;
 
 namespace LlmGateway.Metering;
 
@@ -7,7 +8,7 @@ namespace LlmGateway.Metering;
 /// on the client's behalf) or the <c>usage</c> of a JSON body. Counts streamed deltas, one token each, for the
 /// estimate needed when a stream ends without usage.
 /// </summary>
-internal sealed class UsageObserver(HttpContext context, MeteringFeature metering, bool hideUsageChunk) : IResponseObserver
+internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, string model, bool hideUsageChunk) : IResponseObserver
 {
     public bool HasUsage { get; private set; }
 
@@ -47,7 +48,8 @@ internal sealed class UsageObserver(HttpContext context, MeteringFeature meterin
         {
             HasUsage = true;
             Usage = usage;
-            MeteringHeaders.Write(context.Response, usage, metering.Price);
+            var upstreamModel = context.Features.Get<ModelRouteFeature>()?.Route.UpstreamModel ?? model;
+            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel));
         }
     }
 

@@ -48,7 +48,8 @@ internal sealed class RequestParsingMiddleware(RequestDelegate next, IOptions<Ga
 
         context.Response.RegisterForDispose(feature);
         context.Features.Set(feature);
-        UpstreamBody.Set(context, feature.Body);
+        context.Features.Set(new UpstreamBodyFeature(feature));
+        UpstreamBody.Apply(context);
         await next(context);
     }
 

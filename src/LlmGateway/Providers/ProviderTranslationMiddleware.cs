@@ -22,6 +22,8 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
 {
     public Task InvokeAsync(HttpContext context)
     {
+        // Runs once per attempt, and an earlier attempt may have gone to a provider of another type.
+        context.Features.Set<ProviderTranslationFeature>(null);
         var route = context.Features.Get<ModelRouteFeature>()?.Route;
         var request = context.Features.Get<LlmRequestFeature>();
         if (route is null || request is null)
@@ -148,8 +150,8 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
     /// </summary>
     private static bool TryGetUpstreamRequest(HttpContext context, LlmRequestFeature request, out JsonElement root)
     {
-        var current = UpstreamBody.Current(context);
-        if (current.IsEmpty || (current.Span.Overlaps(request.Body.Span, out var offset) && offset == 0 && current.Length == request.Body.Length))
+        var body = context.Features.Get<UpstreamBodyFeature>();
+        if (body is null || (body.IsClientBody && !body.IncludeUsage))
         {
             root = request.Root;
             return true;
@@ -157,7 +159,7 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
 
         try
         {
-            var document = JsonDocument.Parse(current);
+            var document = JsonDocument.Parse(UpstreamBody.Compose(body));
             context.Response.RegisterForDispose(document);
             root = document.RootElement;
             return root.ValueKind == JsonValueKind.Object;

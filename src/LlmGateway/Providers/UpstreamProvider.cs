@@ -41,9 +41,6 @@ public sealed class UpstreamProvider
 
     public ProviderType Type { get; }
 
-    /// <summary>The YARP cluster that holds this provider's destinations.</summary>
-    public string ClusterId => "provider:" + Name;
-
     public TimeSpan ConnectTimeout { get; }
 
     public TimeSpan ResponseTimeout { get; }

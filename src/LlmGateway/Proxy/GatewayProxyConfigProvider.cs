@@ -1,5 +1,5 @@
-using LlmGateway.Providers;
 using LlmGateway.Routing;
+using LlmGateway.Routing.LoadBalancing;
 using Microsoft.Extensions.Primitives;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
@@ -7,11 +7,11 @@ using Yarp.ReverseProxy.Forwarder;
 namespace LlmGateway.Proxy;
 
 /// <summary>
-/// Builds YARP's routes and clusters from the gateway's configuration: one route per API operation and one
-/// cluster per provider. Routes start on a cluster with no destinations; the routing stage moves each request to
-/// its provider's cluster once it knows the model.
+/// Builds YARP's routes and clusters from the gateway's configuration: one route per API operation and one cluster
+/// per model, with one destination per deployment. Routes start on a cluster with no destinations; the routing stage
+/// moves each request to its model's cluster and deployment once it knows the model.
 /// </summary>
-internal sealed class GatewayProxyConfigProvider(ProviderRegistry providers) : IProxyConfigProvider
+internal sealed class GatewayProxyConfigProvider(ModelCatalog catalog) : IProxyConfigProvider
 {
     public const string UnroutedClusterId = "unrouted";
 
@@ -53,16 +53,24 @@ internal sealed class GatewayProxyConfigProvider(ProviderRegistry providers) : I
         }
 
         var clusters = new List<ClusterConfig> { new() { ClusterId = UnroutedClusterId } };
-        foreach (var provider in providers.All)
+        foreach (var model in catalog.Models)
         {
-            var destinations = provider.BaseAddress is { } address
-                ? new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase) { ["primary"] = new() { Address = address.ToString() } }
-                : new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
+            var destinations = new Dictionary<string, DestinationConfig>(StringComparer.OrdinalIgnoreCase);
+            foreach (var deployment in model.Deployments)
+            {
+                // An embedded provider has no address until it has started; its deployment joins on the refresh.
+                if (deployment.Provider.BaseAddress is { } address)
+                {
+                    destinations[deployment.Name] = new DestinationConfig { Address = address.ToString() };
+                }
+            }
+
             clusters.Add(new ClusterConfig
             {
-                ClusterId = provider.ClusterId,
+                ClusterId = model.ClusterId,
                 Destinations = destinations,
-                HttpRequest = new ForwarderRequestConfig { ActivityTimeout = provider.ResponseTimeout },
+                LoadBalancingPolicy = DeploymentPolicy.PolicyName(model.Strategy),
+                HttpRequest = new ForwarderRequestConfig { ActivityTimeout = model.ResponseTimeout },
             });
         }
 

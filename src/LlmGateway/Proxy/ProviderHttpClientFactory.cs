@@ -1,20 +1,20 @@
-using LlmGateway.Providers;
+using LlmGateway.Routing;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace LlmGateway.Proxy;
 
-/// <summary>YARP's client factory, with each provider's connect timeout applied to its cluster's connections.</summary>
-internal sealed class ProviderHttpClientFactory(ProviderRegistry providers, ILogger<ForwarderHttpClientFactory> logger)
+/// <summary>YARP's client factory, with each model's connect timeout applied to its cluster's connections.</summary>
+internal sealed class ProviderHttpClientFactory(ModelCatalog catalog, ILogger<ForwarderHttpClientFactory> logger)
     : ForwarderHttpClientFactory(logger)
 {
     protected override void ConfigureHandler(ForwarderHttpClientContext context, SocketsHttpHandler handler)
     {
         base.ConfigureHandler(context, handler);
-        foreach (var provider in providers.All)
+        foreach (var model in catalog.Models)
         {
-            if (provider.ClusterId == context.ClusterId)
+            if (string.Equals(model.ClusterId, context.ClusterId, StringComparison.OrdinalIgnoreCase))
             {
-                handler.ConnectTimeout = provider.ConnectTimeout;
+                handler.ConnectTimeout = model.ConnectTimeout;
             }
         }
 

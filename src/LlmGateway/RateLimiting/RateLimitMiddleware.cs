@@ -21,7 +21,6 @@ internal sealed partial class RateLimitMiddleware(
     ILogger<RateLimitMiddleware> logger)
 {
     private readonly RateLimitOptions _limits = options.Value.RateLimits;
-    private readonly MeteringOptions _metering = options.Value.Metering;
 
     public Task InvokeAsync(HttpContext context)
     {
@@ -33,7 +32,7 @@ internal sealed partial class RateLimitMiddleware(
             return next(context);
         }
 
-        var metering = MeteringFeature.GetOrCreate(context, prices, _metering.DefaultMaxOutputTokens);
+        var metering = MeteringFeature.GetOrCreate(context, prices, policies);
         var buckets = new List<Limited>(4);
         Add(buckets, "virtual key", key.Id, "key", keyLimit, metering.WorstCaseTokens);
         Add(buckets, "team", key.Team, "team", teamLimit, metering.WorstCaseTokens);

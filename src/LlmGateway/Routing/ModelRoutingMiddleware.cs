@@ -1,15 +1,16 @@
 using LlmGateway.Errors;
-using Microsoft.AspNetCore.Http.Features;
 using LlmGateway.Parsing;
-using Yarp.ReverseProxy;
+using LlmGateway.Routing.LoadBalancing;
+using Microsoft.AspNetCore.Http.Features;
 
 namespace LlmGateway.Routing;
 
 /// <summary>
-/// Picks where the request goes from its <c>model</c>: resolves the model in the catalog, moves the request to
-/// the provider's YARP cluster, and rewrites the body when the upstream knows the model by another name.
+/// Picks where the request goes from its <c>model</c>: resolves the model in the catalog, lets the model's strategy
+/// choose a deployment in rotation (falling back to the model's fallback models when none is), moves the request to
+/// that deployment's YARP destination, and rewrites the body when the upstream knows the model by another name.
 /// </summary>
-internal sealed partial class ModelRoutingMiddleware(RequestDelegate next, ModelCatalog catalog, IProxyStateLookup proxyState, ILogger<ModelRoutingMiddleware> logger)
+internal sealed partial class ModelRoutingMiddleware(RequestDelegate next, ModelCatalog catalog, DeploymentSelector selector, ILogger<ModelRoutingMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -21,21 +22,22 @@ internal sealed partial class ModelRoutingMiddleware(RequestDelegate next, Model
             return GatewayError.ModelNotFound(request.Model).WriteAsync(context.Response);
         }
 
-        if (!proxyState.TryGetCluster(route.Provider.ClusterId, out var cluster) || cluster.DestinationsState.AvailableDestinations.Count == 0)
+        var feature = new ModelRouteFeature(route);
+        context.Features.Set(feature);
+        if (selector.Select(context, route.Deployment.Model, tried: null) is not { } choice)
         {
-            return GatewayError.ProviderUnavailable(route.Provider.Name).WriteAsync(context.Response);
+            LogNoDeployment(logger, route.Deployment.Model.Name);
+            return GatewayError.DeploymentsUnavailable(route.PublicModel).WriteAsync(context.Response);
         }
 
-        context.Features.Set(new ModelRouteFeature(route));
-        context.ReassignProxyRequest(cluster);
-        if (!string.Equals(route.UpstreamModel, request.Model, StringComparison.Ordinal))
-        {
-            UpstreamBody.Set(context, UpstreamBody.WithModel(request.Root, route.UpstreamModel));
-        }
-
+        DeploymentRouting.Apply(context, feature, choice, request, route.PublicModel);
         return next(context);
     }
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Information, Message = "No model matches '{Model}'")]
     private static partial void LogUnknownModel(ILogger logger, string model);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Warning,
+        Message = "Model {Model}: no deployment can take the request (none has an address yet, or every circuit breaker is open)")]
+    private static partial void LogNoDeployment(ILogger logger, string model);
 }

@@ -1,16 +1,80 @@
 using System.Buffers;
 using System.Runtime.InteropServices;
 using System.Text.Json;
+using LlmGateway.Parsing;
 
 namespace LlmGateway.Routing;
 
 /// <summary>
-/// The body the forwarder sends upstream. Stages set it from the parsed request (replaying the same buffer on
-/// every attempt) and rewrite it when the upstream needs different fields, such as another model name.
+/// What the upstream request body is made of. Stages change it here rather than writing bytes themselves, so
+/// their changes compose: a guard's redaction, routing's upstream model name and metering's usage request all
+/// reach every attempt, whichever stage ran last.
+/// </summary>
+public sealed class UpstreamBodyFeature(LlmRequestFeature request)
+{
+    /// <summary>The JSON object to send: the client's body, or a rewrite of it (e.g. redacted).</summary>
+    public ReadOnlyMemory<byte> Content { get; private set; } = request.Body;
+
+    /// <summary>Whether <see cref="Content"/> is still the client's body, so its parsed form can be reused.</summary>
+    public bool IsClientBody { get; private set; } = true;
+
+    /// <summary>The model name the upstream knows; null sends the name in <see cref="Content"/>.</summary>
+    public string? Model { get; set; }
+
+    /// <summary>Ask the upstream for a final usage chunk (<c>stream_options.include_usage</c>).</summary>
+    public bool IncludeUsage { get; set; }
+
+    internal LlmRequestFeature Request { get; } = request;
+
+    public void ReplaceContent(ReadOnlyMemory<byte> content)
+    {
+        Content = content;
+        IsClientBody = false;
+    }
+
+    public UpstreamBodyFeature Clone() => new(Request)
+    {
+        Content = Content,
+        IsClientBody = IsClientBody,
+        Model = Model,
+        IncludeUsage = IncludeUsage,
+    };
+}
+
+/// <summary>
+/// The body the forwarder sends upstream, composed from <see cref="UpstreamBodyFeature"/> and replayed from memory on
+/// every attempt: the client's stream is never read twice.
 /// </summary>
 internal static class UpstreamBody
 {
-    public static void Set(HttpContext context, ReadOnlyMemory<byte> body)
+    /// <summary>Composes the upstream body from the request's <see cref="UpstreamBodyFeature"/> and hands it to the forwarder.</summary>
+    public static void Apply(HttpContext context)
+    {
+        var body = context.Features.Get<UpstreamBodyFeature>()
+            ?? throw new InvalidOperationException("The request has not been parsed: UseRequestParsing() must run first.");
+        Set(context, Compose(body));
+    }
+
+    internal static ReadOnlyMemory<byte> Compose(UpstreamBodyFeature body)
+    {
+        var renamesModel = body.Model is not null && !string.Equals(body.Model, body.Request.Model, StringComparison.Ordinal);
+        if (!renamesModel && !body.IncludeUsage)
+        {
+            return body.Content;
+        }
+
+        var model = body.Model ?? body.Request.Model;
+        if (body.IsClientBody)
+        {
+            return Rewrite(body.Request.Root, model, body.IncludeUsage);
+        }
+
+        using var document = JsonDocument.Parse(body.Content);
+        return Rewrite(document.RootElement, model, body.IncludeUsage);
+    }
+
+    /// <summary>Hands <paramref name="body"/> to the forwarder for this attempt (provider translation sends another API's body).</summary>
+    internal static void Set(HttpContext context, ReadOnlyMemory<byte> body)
     {
         if (!MemoryMarshal.TryGetArray(body, out var segment))
         {
@@ -22,16 +86,6 @@ internal static class UpstreamBody
         request.ContentLength = segment.Count;
         request.Headers.Remove("Transfer-Encoding");
     }
-
-    /// <summary>
-    /// The body as the forwarder would send it now, after every earlier stage's rewrites (a guardrail's redaction, a
-    /// forced usage chunk, another model name); empty when no stage has set it.
-    /// </summary>
-    public static ReadOnlyMemory<byte> Current(HttpContext context) =>
-        context.Request.Body is MemoryStream stream && stream.TryGetBuffer(out var segment) ? segment.AsMemory() : default;
-
-    /// <summary>Copies a JSON object, replacing the value of <c>model</c>.</summary>
-    public static ReadOnlyMemory<byte> WithModel(JsonElement root, string model) => Rewrite(root, model, includeUsage: false);
 
     /// <summary>
     /// Copies a JSON object, replacing the value of <c>model</c> and, when <paramref name="includeUsage"/>, asking for

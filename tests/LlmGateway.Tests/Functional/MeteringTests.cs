@@ -2,6 +2,7 @@ using System.ClientModel;
 using System.ClientModel.Primitives;
 using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.Json;
 using LlmGateway.Authentication;
 using LlmGateway.MockProvider;
@@ -31,6 +32,7 @@ public sealed class MeteringTests : IAsyncLifetime
         settings["Gateway:Metering:Prices:gpt-test:CachedInput"] = "1.25";
         settings["Gateway:Metering:Prices:gpt-test:Output"] = "10";
         settings["Gateway:Budgets:Keys:bob:LimitUsd"] = "0.000001";
+        settings["Gateway:Metering:Routes:gpt-test:DefaultMaxOutputTokens"] = "10";
         _gateway = await GatewayServer.StartAsync(settings);
     }
 
@@ -138,6 +140,10 @@ public sealed class MeteringTests : IAsyncLifetime
         using var response = await raw.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("gpt-test")), Cancel);
         var error = await response.ShouldBeOpenAiErrorAsync(HttpStatusCode.TooManyRequests, "budget_exceeded");
         error.GetProperty("message").GetString()!.ShouldContain("virtual key 'bob'");
+
+        // The worst case: the prompt estimated at 4 bytes per token, plus the route's default of 10 output tokens.
+        var worstCase = ((Encoding.UTF8.GetByteCount(ChatBody("gpt-test")) + 3) / 4 * 2.5m + 10 * 10m) / 1_000_000m;
+        error.GetProperty("message").GetString()!.ShouldContain($"may cost up to ${worstCase.ToString("0.############", CultureInfo.InvariantCulture)}.");
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public sealed class ProviderTranslationFixture : IAsyncLifetime
         settings["Gateway:Providers:azure:ApiKeyEnvironmentVariable"] = "TEST_UPSTREAM_API_KEY";
         settings["Gateway:Models:claude-test:Provider"] = "claude";
         settings["Gateway:Models:claude-test:UpstreamModel"] = "claude-mock";
+        // Failure tests get their own deployment, so its circuit breaker does not take claude-test out of rotation.
+        settings["Gateway:Models:claude-errors:Provider"] = "claude";
+        settings["Gateway:Models:claude-errors:UpstreamModel"] = "claude-mock";
         settings["Gateway:Models:azure-gpt:Provider"] = "azure";
         settings["Gateway:Models:azure-gpt:UpstreamModel"] = "gpt-4o-prod";
         settings["Gateway:Admin:KeyHash"] = VirtualKeyHash.Compute(AdminKey).ToString();
@@ -197,7 +200,7 @@ public sealed class ProviderTranslationTests(ProviderTranslationFixture fixture)
     public async Task AnthropicErrors_ReachOpenAiClients_InOpenAiShape(int upstreamStatus, int expectedStatus)
     {
         using var client = fixture.Gateway.CreateHttpClient(TestSettings.VirtualKey);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = HttpAssertions.Json(HttpAssertions.ChatBody("claude-test")) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = HttpAssertions.Json(HttpAssertions.ChatBody("claude-errors")) };
         request.Headers.Add(MockProviderHeaders.ErrorStatus, upstreamStatus.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
         using var response = await client.SendAsync(request, Cancel);
@@ -210,7 +213,7 @@ public sealed class ProviderTranslationTests(ProviderTranslationFixture fixture)
     public async Task AnAnthropicStreamThatDiesMidway_NeverLooksComplete_AndTheGatewayKeepsServing()
     {
         using var client = fixture.Gateway.CreateHttpClient(TestSettings.VirtualKey);
-        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = HttpAssertions.Json(HttpAssertions.ChatBody("claude-test", stream: true)) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = HttpAssertions.Json(HttpAssertions.ChatBody("claude-errors", stream: true)) };
         request.Headers.Add(MockProviderHeaders.FailAfterTokens, "3");
 
         string received;

@@ -7,6 +7,12 @@ using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
 namespace LlmGateway.Tests.Functional;
 
+/// <remarks>
+/// Runs alone: OpenTelemetry subscribes to meters by name, so a meter provider in this process also aggregates the
+/// same-named instruments of every other gateway a test started, and when one of those hosts is disposed mid-test
+/// its instruments end and take their metric streams with them.
+/// </remarks>
+[Collection(TelemetryTestGroup.Name)]
 public sealed class TelemetryTests
 {
     private static CancellationToken Cancel => TestContext.Current.CancellationToken;
@@ -65,4 +71,10 @@ public sealed class TelemetryTests
         byStatus["200"].ShouldBeGreaterThanOrEqualTo(3);
         byStatus["404"].ShouldBeGreaterThanOrEqualTo(1);
     }
+}
+
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class TelemetryTestGroup
+{
+    public const string Name = "telemetry";
 }

@@ -37,6 +37,17 @@ public static class TestSettings
         ["Gateway:Models:slow-model:UpstreamModel"] = "mock-gpt",
         ["Gateway:Models:dead-model:Provider"] = "dead",
 
+        // The shared fixture's tests check what one attempt does (errors pass through, timeouts are 504): retries
+        // and circuit breakers would change those answers across tests. Resilience has its own tests and settings.
+        ["Gateway:Models:gpt-test:Retry:MaxAttempts"] = "1",
+        ["Gateway:Models:gpt-test:CircuitBreaker:Enabled"] = "false",
+        ["Gateway:Models:mock-*:Retry:MaxAttempts"] = "1",
+        ["Gateway:Models:mock-*:CircuitBreaker:Enabled"] = "false",
+        ["Gateway:Models:slow-model:Retry:MaxAttempts"] = "1",
+        ["Gateway:Models:slow-model:CircuitBreaker:Enabled"] = "false",
+        ["Gateway:Models:dead-model:Retry:MaxAttempts"] = "1",
+        ["Gateway:Models:dead-model:CircuitBreaker:Enabled"] = "false",
+
         ["Gateway:VirtualKeys:alice:KeyHash"] = VirtualKeyHash.Compute(VirtualKey).ToString(),
         ["Gateway:VirtualKeys:alice:Team"] = "team-a",
         ["Gateway:VirtualKeys:bob:KeyHash"] = VirtualKeyHash.Compute(OtherVirtualKey).ToString(),

@@ -112,6 +112,49 @@ public sealed class ResponseObservationTests
         Encoding.UTF8.GetString(output.ToArray()).ShouldBe("{\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}");
     }
 
+    [Fact]
+    public async Task AHeldBackBody_IsDiscardedByResponseClear_AsIfNothingHadBeenWritten()
+    {
+        var (context, output) = NewContext("application/json");
+        var observer = new DroppingUsageObserver();
+        ResponseObservation.Observe(context, observer);
+
+        await context.Response.Body.WriteAsync("{\"error\":\"first attempt\"}"u8.ToArray(), TestContext.Current.CancellationToken);
+        context.Response.Clear();
+        context.Response.ContentType = "application/json";
+        await context.Response.Body.WriteAsync("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}"u8.ToArray(), TestContext.Current.CancellationToken);
+        await ResponseObservation.CompleteAsync(context, deliver: true);
+
+        Encoding.UTF8.GetString(output.ToArray()).ShouldBe("{\"usage\":{\"prompt_tokens\":1,\"completion_tokens\":2}}");
+        observer.Usage.ShouldBe(new TokenUsage(1, 2, 0, 0));
+    }
+
+    [Fact]
+    public async Task ObservingAStream_AllocatesNothingPerEvent()
+    {
+        var context = new DefaultHttpContext();
+        context.Features.Set<IHttpResponseBodyFeature>(new StreamResponseBodyFeature(System.IO.Stream.Null));
+        context.Response.ContentType = "text/event-stream";
+        var observer = new DroppingUsageObserver();
+        ResponseObservation.Observe(context, observer);
+        var chunk = Encoding.UTF8.GetBytes("data: {\"id\":\"chatcmpl-1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"token \"},\"finish_reason\":null}],\"usage\":null}\n\n");
+        var body = context.Response.Body;
+        for (var i = 0; i < 100; i++)
+        {
+            await body.WriteAsync(chunk, TestContext.Current.CancellationToken);
+        }
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 10_000; i++)
+        {
+            await body.WriteAsync(chunk, TestContext.Current.CancellationToken);
+        }
+
+        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        observer.Events.ShouldBe(10_100);
+        allocated.ShouldBeLessThan(10_000, "bytes allocated for 10,000 events (0 when measured)");
+    }
+
     private static (HttpContext Context, MemoryStream Output) NewContext(string contentType)
     {
         var output = new MemoryStream();
@@ -150,7 +193,12 @@ public sealed class MeteringOptionsValidationTests
     {
         var options = new GatewayOptions
         {
-            Metering = new MeteringOptions { DefaultMaxOutputTokens = 0, Prices = { ["m"] = new ModelPrice { Input = -1 } } },
+            Metering = new MeteringOptions
+            {
+                DefaultMaxOutputTokens = 0,
+                Prices = { ["m"] = new ModelPrice { Input = -1 } },
+                Routes = { ["no-such-model"] = new MeteringRouteOptions { RefuseUnpricedModels = true } },
+            },
             Budgets = new BudgetOptions { Keys = { ["nobody"] = new BudgetLimit { LimitUsd = 0 } } },
             RateLimits = new RateLimitOptions { Teams = { ["ghosts"] = new RateLimit { RequestsPerMinute = -5 } } },
             Admin = new LlmGateway.Admin.AdminOptions { KeyHash = "plain-text-key" },
@@ -165,5 +213,6 @@ public sealed class MeteringOptionsValidationTests
         errors.ShouldContain(error => error.StartsWith("Gateway:RateLimits:Teams:ghosts:RequestsPerMinute", StringComparison.Ordinal));
         errors.ShouldContain(error => error.StartsWith("Gateway:RateLimits:Teams:ghosts: no virtual key", StringComparison.Ordinal));
         errors.ShouldContain(error => error.StartsWith("Gateway:Admin:KeyHash", StringComparison.Ordinal));
+        errors.ShouldContain(error => error.StartsWith("Gateway:Metering:Routes:no-such-model: there is no model", StringComparison.Ordinal));
     }
 }

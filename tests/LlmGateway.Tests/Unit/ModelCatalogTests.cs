@@ -26,7 +26,7 @@ public sealed class ModelCatalogTests
             },
         });
         var configuration = new ConfigurationBuilder().Build();
-        return new ModelCatalog(options, new ProviderRegistry(options, configuration));
+        return new ModelCatalog(options, new ProviderRegistry(options, configuration), TimeProvider.System);
     }
 
     [Fact]
@@ -69,7 +69,7 @@ public sealed class ModelCatalogTests
             Providers = { ["p"] = new ProviderOptions { Type = ProviderType.OpenAICompatible, BaseUrl = "http://127.0.0.1:1/v1" } },
             Models = { ["gpt-*"] = new ModelOptions { Provider = "p" } },
         });
-        var catalog = new ModelCatalog(options, new ProviderRegistry(options, new ConfigurationBuilder().Build()));
+        var catalog = new ModelCatalog(options, new ProviderRegistry(options, new ConfigurationBuilder().Build()), TimeProvider.System);
 
         catalog.Resolve("claude-3").ShouldBeNull();
         catalog.Resolve("gpt").ShouldBeNull();

@@ -1,22 +1,89 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
+using LlmGateway.Parsing;
 using LlmGateway.Routing;
 
 namespace LlmGateway.Tests.Unit;
 
 public sealed class UpstreamBodyTests
 {
-    [Fact]
-    public void WithModel_ReplacesOnlyTheModel_KeepingEveryOtherField()
+    private const string ClientBody = """{"model":"public","messages":[{"role":"user","content":"hé \u2603"}],"n":2,"stream":true,"stream_options":{"x":1},"extra":{"a":null}}""";
+
+    private static LlmRequestFeature Parse(string json)
     {
-        using var document = JsonDocument.Parse("""{"model":"public","messages":[{"role":"user","content":"hé \u2603"}],"n":2,"extra":{"a":null}}""");
+        var bytes = Encoding.UTF8.GetBytes(json);
+        var buffer = ArrayPool<byte>.Shared.Rent(bytes.Length);
+        bytes.CopyTo(buffer, 0);
+        return LlmRequestParser.Parse(LlmOperation.ChatCompletions, buffer, bytes.Length, out _)!;
+    }
 
-        var rewritten = Encoding.UTF8.GetString(UpstreamBody.WithModel(document.RootElement, "upstream-1").Span);
+    private static JsonElement Compose(UpstreamBodyFeature body) =>
+        JsonDocument.Parse(UpstreamBody.Compose(body)).RootElement;
 
-        using var result = JsonDocument.Parse(rewritten);
-        result.RootElement.GetProperty("model").GetString().ShouldBe("upstream-1");
-        result.RootElement.GetProperty("messages")[0].GetProperty("content").GetString().ShouldBe("hé \u2603");
-        result.RootElement.GetProperty("n").GetInt32().ShouldBe(2);
-        result.RootElement.GetProperty("extra").GetProperty("a").ValueKind.ShouldBe(JsonValueKind.Null);
+    [Fact]
+    public void SendsTheClientsBytes_WhenNothingChanges()
+    {
+        using var request = Parse(ClientBody);
+        var body = new UpstreamBodyFeature(request) { Model = "public" };
+
+        Encoding.UTF8.GetString(UpstreamBody.Compose(body).Span).ShouldBe(ClientBody);
+    }
+
+    [Fact]
+    public void RenamesTheModel_KeepingEveryOtherField()
+    {
+        using var request = Parse(ClientBody);
+
+        var result = Compose(new UpstreamBodyFeature(request) { Model = "upstream-1" });
+
+        result.GetProperty("model").GetString().ShouldBe("upstream-1");
+        result.GetProperty("messages")[0].GetProperty("content").GetString().ShouldBe("hé \u2603");
+        result.GetProperty("n").GetInt32().ShouldBe(2);
+        result.GetProperty("extra").GetProperty("a").ValueKind.ShouldBe(JsonValueKind.Null);
+        result.GetProperty("stream_options").GetProperty("x").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
+    public void ChangesFromEveryStageCompose_WhateverTheOrder()
+    {
+        using var request = Parse(ClientBody);
+        var body = new UpstreamBodyFeature(request);
+
+        // A guard redacts, metering asks for usage, then routing picks a deployment on each attempt.
+        body.ReplaceContent(Encoding.UTF8.GetBytes("""{"model":"public","messages":[{"role":"user","content":"[EMAIL]"}],"stream":true}"""));
+        body.IncludeUsage = true;
+        body.Model = "deployment-a";
+        body.Model = "deployment-b";
+
+        var result = Compose(body);
+        result.GetProperty("model").GetString().ShouldBe("deployment-b");
+        result.GetProperty("messages")[0].GetProperty("content").GetString().ShouldBe("[EMAIL]");
+        result.GetProperty("stream_options").GetProperty("include_usage").GetBoolean().ShouldBeTrue();
+    }
+
+    [Fact]
+    public void AskingForUsage_KeepsTheClientsOtherStreamOptions()
+    {
+        using var request = Parse(ClientBody);
+
+        var options = Compose(new UpstreamBodyFeature(request) { IncludeUsage = true }).GetProperty("stream_options");
+
+        options.GetProperty("include_usage").GetBoolean().ShouldBeTrue();
+        options.GetProperty("x").GetInt32().ShouldBe(1);
+    }
+
+    [Fact]
+    public void AClone_ChangesIndependently()
+    {
+        using var request = Parse(ClientBody);
+        var primary = new UpstreamBodyFeature(request) { IncludeUsage = true, Model = "a" };
+
+        var hedge = primary.Clone();
+        hedge.Model = "b";
+
+        Compose(primary).GetProperty("model").GetString().ShouldBe("a");
+        Compose(hedge).GetProperty("model").GetString().ShouldBe("b");
+        Compose(hedge).GetProperty("stream_options").GetProperty("include_usage").GetBoolean().ShouldBeTrue();
     }
 }

@@ -21,7 +21,9 @@ public sealed class ProviderTranslationMiddlewareTests
         var provider = new UpstreamProvider("p", new ProviderOptions { Type = type }, new Uri("http://127.0.0.1:1/v1"), "upstream-key");
         var context = new DefaultHttpContext();
         context.Features.Set(request);
-        context.Features.Set(new ModelRouteFeature(new ModelRoute(request.Model, provider, "upstream-model")));
+        var deployment = new Deployment("d", provider, "upstream-model", weight: 1, priority: 0, order: 0, breaker: null);
+        context.Features.Set(new ModelRouteFeature(new ModelRoute(request.Model, provider, "upstream-model") { Deployment = deployment }));
+        context.Features.Set(new UpstreamBodyFeature(request));
         UpstreamBody.Set(context, request.Body);
         return (context, request);
     }
@@ -49,7 +51,8 @@ public sealed class ProviderTranslationMiddlewareTests
     {
         var (context, _) = Prepare(ProviderType.Anthropic, LlmOperation.ChatCompletions, """{"model":"claude","messages":[{"role":"user","content":"my card is 4111 1111 1111 1111"}]}""");
         // What a redacting guardrail does before routing hands over.
-        UpstreamBody.Set(context, Encoding.UTF8.GetBytes("""{"model":"claude","messages":[{"role":"user","content":"my card is [REDACTED]"}]}"""));
+        context.Features.Get<UpstreamBodyFeature>()!.ReplaceContent(Encoding.UTF8.GetBytes("""{"model":"claude","messages":[{"role":"user","content":"my card is [REDACTED]"}]}"""));
+        UpstreamBody.Apply(context);
 
         var (body, feature) = await RunAsync(context);
 

@@ -1,0 +1,30 @@
+using LlmGateway.Routing;
+using LlmGateway.Routing.LoadBalancing;
+using Yarp.ReverseProxy.Forwarder;
+
+namespace LlmGateway.Resilience;
+
+/// <summary>
+/// The last stage before YARP's forwarder: runs the request's attempts (retries, failover to other deployments and
+/// fallback models, circuit breaking, total deadline) and answers for the one that ends the request.
+/// </summary>
+internal sealed class ResilienceMiddleware(
+    RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ILogger<ResilienceMiddleware> logger)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        if (context.Features.Get<ModelRouteFeature>() is not { } route)
+        {
+            return next(context);
+        }
+
+        return RunAttemptsAsync(context, route);
+    }
+
+    private async Task RunAttemptsAsync(HttpContext context, ModelRouteFeature route)
+    {
+        var attempts = new AttemptContext(context, route, next, selector, forwarder, timeProvider, logger);
+        var outcome = await attempts.RunAsync();
+        await attempts.CompleteAsync(outcome);
+    }
+}
