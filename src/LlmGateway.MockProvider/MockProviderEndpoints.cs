@@ -1,3 +1,4 @@
+using LlmGateway.MockProvider.Anthropic;
 using LlmGateway.MockProvider.OpenAI;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -32,11 +33,12 @@ public static class MockProviderEndpoints
         services.TryAddSingleton<EmbeddingsEndpoint>();
         services.TryAddSingleton<ResponsesEndpoint>();
         services.TryAddSingleton<ModelsEndpoint>();
+        services.TryAddSingleton<MessagesEndpoint>();
         return services;
     }
 
     /// <summary>
-    /// Maps the OpenAI-compatible endpoints under <c>/v1</c> (anything else under <c>/v1</c> is a 404 in OpenAI's
+    /// Maps the OpenAI-compatible endpoints and Anthropic's <c>POST /v1/messages</c> under <c>/v1</c> (anything else under <c>/v1</c> is a 404 in OpenAI's
     /// error shape) and the test endpoints <c>GET /mock/stats</c> and <c>POST /mock/reset</c>. Works on a route
     /// group too, to host the mock under a prefix inside another app.
     /// </summary>
@@ -52,6 +54,7 @@ public static class MockProviderEndpoints
         var embeddings = services.GetRequiredService<EmbeddingsEndpoint>();
         var responses = services.GetRequiredService<ResponsesEndpoint>();
         var models = services.GetRequiredService<ModelsEndpoint>();
+        var messages = services.GetRequiredService<MessagesEndpoint>();
         var runner = services.GetRequiredService<OpenAIRequestRunner>();
         var stats = services.GetRequiredService<MockStatsEndpoints>();
 
@@ -59,6 +62,12 @@ public static class MockProviderEndpoints
         endpoints.MapPost("/v1/completions", completions.HandleAsync);
         endpoints.MapPost("/v1/embeddings", embeddings.HandleAsync);
         endpoints.MapPost("/v1/responses", responses.HandleAsync);
+        endpoints.MapPost("/v1/messages", messages.HandleAsync);
+
+        // Azure OpenAI's deployment addressing, for gateways that translate model names into deployments.
+        endpoints.MapPost("/openai/deployments/{deployment}/chat/completions", context => AzureDeploymentAsync(context, chat.HandleAsync));
+        endpoints.MapPost("/openai/deployments/{deployment}/completions", context => AzureDeploymentAsync(context, completions.HandleAsync));
+        endpoints.MapPost("/openai/deployments/{deployment}/embeddings", context => AzureDeploymentAsync(context, embeddings.HandleAsync));
         endpoints.MapGet("/v1/models", models.ListAsync);
         endpoints.MapGet("/v1/models/{id}", models.GetAsync);
         endpoints.Map("/v1/{**rest}", runner.NotFoundAsync);
@@ -66,4 +75,9 @@ public static class MockProviderEndpoints
         endpoints.MapPost("/mock/reset", stats.ResetAsync);
         return endpoints;
     }
+
+    private static Task AzureDeploymentAsync(HttpContext context, RequestDelegate handle) =>
+        context.Request.Query.ContainsKey("api-version")
+            ? handle(context)
+            : OpenAIErrors.WriteAsync(context, StatusCodes.Status404NotFound, "Resource not found (Azure OpenAI requires the api-version query parameter).", OpenAIErrors.InvalidRequest, "404");
 }

@@ -68,7 +68,11 @@ public sealed class MockProviderOptions
     /// <summary>The status of the failures <see cref="FailNextRequests"/> asks for.</summary>
     public int FailNextStatus { get; set; } = 503;
 
-    /// <summary>When set, a request must carry <c>Authorization: Bearer &lt;RequiredApiKey&gt;</c> or it gets 401.</summary>
+    /// <summary>
+    /// When set, a request must carry the key or it gets 401: <c>Authorization: Bearer &lt;key&gt;</c> or Azure's
+    /// <c>api-key</c> on the OpenAI endpoints; <c>x-api-key</c> (or a bearer token) plus <c>anthropic-version</c> on
+    /// <c>/v1/messages</c>.
+    /// </summary>
     public string? RequiredApiKey { get; set; }
 
     /// <summary>Embedding dimensions when a request does not ask for <c>dimensions</c>.</summary>

@@ -6,6 +6,7 @@ using LlmGateway.Guardrails;
 using LlmGateway.Hosting;
 using LlmGateway.Metering;
 using LlmGateway.Parsing;
+using LlmGateway.Providers;
 using LlmGateway.Resilience;
 using LlmGateway.Routing;
 using LlmGateway.Telemetry;
@@ -32,6 +33,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request
     proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
+    proxy.UseProviderTranslation(); // per attempt: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
 }).RequireVirtualKey();
 
 app.Run();

@@ -118,6 +118,14 @@ internal sealed class OpenAIRequestRunner(
 
     private static bool HasApiKey(HttpRequest request, string requiredKey, out bool keyPresent)
     {
+        // Azure OpenAI sends the key in an api-key header instead of a bearer token.
+        var apiKey = request.Headers["api-key"].ToString();
+        if (apiKey.Length > 0)
+        {
+            keyPresent = true;
+            return string.Equals(apiKey, requiredKey, StringComparison.Ordinal);
+        }
+
         var authorization = request.Headers.Authorization.ToString().AsSpan();
         keyPresent = authorization.Length > 0;
         const string scheme = "Bearer ";

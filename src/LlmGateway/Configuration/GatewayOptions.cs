@@ -45,6 +45,18 @@ public enum ProviderType
 
     /// <summary>The mock provider, started inside the gateway process on a loopback port (the demo model).</summary>
     Mock,
+
+    /// <summary>
+    /// Anthropic's Messages API: <c>x-api-key</c> and <c>anthropic-version</c> headers; OpenAI chat requests and
+    /// responses are translated (docs/providers.md), <c>/v1/messages</c> passes through.
+    /// </summary>
+    Anthropic,
+
+    /// <summary>
+    /// Azure OpenAI: the model name is the deployment, addressed as
+    /// <c>{BaseUrl}/openai/deployments/{deployment}/...?api-version=</c>, with an <c>api-key</c> header.
+    /// </summary>
+    AzureOpenAI,
 }
 
 public sealed record ProviderOptions
@@ -59,6 +71,18 @@ public sealed record ProviderOptions
 
     /// <summary>The environment variable holding the provider's API key. Keys never live in appsettings.</summary>
     public string? ApiKeyEnvironmentVariable { get; init; }
+
+    /// <summary>
+    /// The API version the provider is called with: Azure OpenAI's <c>api-version</c> query parameter (default
+    /// <c>2024-10-21</c>) or Anthropic's <c>anthropic-version</c> header (default <c>2023-06-01</c>). Other types ignore it.
+    /// </summary>
+    public string? ApiVersion { get; init; }
+
+    /// <summary>
+    /// Anthropic only: the <c>max_tokens</c> sent when an OpenAI-shaped request names no output cap (Anthropic requires
+    /// one, OpenAI does not).
+    /// </summary>
+    public int DefaultMaxTokens { get; init; } = 4096;
 
     /// <summary>How long to wait for a TCP/TLS connection to the provider.</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(10);

@@ -144,6 +144,21 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             errors.Add($"{key}:ApiKeyEnvironmentVariable is required for an OpenAI provider: name the environment variable that holds the API key.");
         }
 
+        if (provider.Type is ProviderType.Anthropic or ProviderType.AzureOpenAI && string.IsNullOrWhiteSpace(provider.ApiKeyEnvironmentVariable))
+        {
+            errors.Add($"{key}:ApiKeyEnvironmentVariable is required for an {provider.Type} provider: name the environment variable that holds the API key.");
+        }
+
+        if (provider.ApiVersion is { } apiVersion && (apiVersion.Length == 0 || apiVersion.Any(char.IsWhiteSpace)))
+        {
+            errors.Add($"{key}:ApiVersion must be a version such as '2024-10-21' (got '{apiVersion}').");
+        }
+
+        if (provider.DefaultMaxTokens < 1)
+        {
+            errors.Add($"{key}:DefaultMaxTokens must be a positive number of tokens (got {provider.DefaultMaxTokens}).");
+        }
+
         if (provider.ConnectTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{key}:ConnectTimeout must be positive (got {provider.ConnectTimeout}).");

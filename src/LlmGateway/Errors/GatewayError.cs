@@ -81,18 +81,35 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
     // Error JSON is never embedded in HTML, so quotes and apostrophes in messages need no escaping.
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
+    /// <summary>
+    /// Writes the error as the response. Clients of the Anthropic-compatible <c>/v1/messages</c> get it in Anthropic's
+    /// shape, <c>{"type":"error","error":{"type","message"}}</c>, so their SDK reads it as an API error.
+    /// </summary>
     public Task WriteAsync(HttpResponse response)
     {
         response.StatusCode = StatusCode;
         response.ContentType = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
+        if (response.HttpContext.Request.Path.StartsWithSegments(AnthropicMessagesPath, StringComparison.OrdinalIgnoreCase))
         {
-            WriteTo(writer);
+            Providers.Anthropic.AnthropicErrors.WriteAnthropicError(buffer, Providers.Anthropic.AnthropicErrors.TypeForStatus(StatusCode), Message);
+        }
+        else
+        {
+            WriteTo(buffer);
         }
 
         response.ContentLength = buffer.WrittenCount;
         return response.Body.WriteAsync(buffer.WrittenMemory).AsTask();
+    }
+
+    /// <summary>The path of the Anthropic-compatible endpoint, whose errors are written in Anthropic's shape.</summary>
+    public const string AnthropicMessagesPath = "/v1/messages";
+
+    public void WriteTo(IBufferWriter<byte> output)
+    {
+        using var writer = new Utf8JsonWriter(output, WriterOptions);
+        WriteTo(writer);
     }
 
     public void WriteTo(Utf8JsonWriter writer)

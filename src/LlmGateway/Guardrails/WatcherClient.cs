@@ -38,9 +38,9 @@ internal sealed class WatcherClient(ModelCatalog catalog, IHttpClientFactory htt
             Content = new ReadOnlyMemoryContent(RequestBody(route.UpstreamModel, guard.Prompt, text)),
         };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        if (route.Provider.AuthorizationHeaderValue is { } authorization)
+        if (route.Provider.CredentialHeaderValue is { } credential)
         {
-            request.Headers.TryAddWithoutValidation("Authorization", authorization);
+            request.Headers.TryAddWithoutValidation(route.Provider.CredentialHeaderName, credential);
         }
 
         try

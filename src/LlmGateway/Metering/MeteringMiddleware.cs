@@ -146,6 +146,7 @@ internal sealed partial class MeteringMiddleware(
         LlmOperation.ChatCompletions => "chat.completions",
         LlmOperation.Completions => "completions",
         LlmOperation.Embeddings => "embeddings",
+        LlmOperation.Messages => "messages",
         _ => "responses",
     };
 

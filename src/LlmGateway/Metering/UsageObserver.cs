@@ -25,8 +25,10 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
         var data = serverSentEvent.Data;
         if (UsageReader.TryRead(data, out var usage))
         {
+            // OpenAI streams carry usage once. Anthropic's carry it in parts (input in message_start, cumulative
+            // output in message_delta): counts only grow, so the largest seen of each is the total.
+            Usage = HasUsage ? Larger(Usage, usage) : usage;
             HasUsage = true;
-            Usage = usage;
             return !(hideUsageChunk && data.IndexOf("\"choices\":[]"u8) >= 0);
         }
 
@@ -51,9 +53,16 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
         }
     }
 
+    private static TokenUsage Larger(TokenUsage a, TokenUsage b) => new(
+        Math.Max(a.PromptTokens, b.PromptTokens),
+        Math.Max(a.CompletionTokens, b.CompletionTokens),
+        Math.Max(a.CachedPromptTokens, b.CachedPromptTokens),
+        Math.Max(a.ReasoningTokens, b.ReasoningTokens));
+
     /// <summary>A chunk that carries generated text, arguments or a Responses API delta (not an empty role-only chunk).</summary>
     private static bool HasNonEmptyDelta(ReadOnlySpan<byte> data) =>
-        HasNonEmptyString(data, "\"content\":\""u8) || HasNonEmptyString(data, "\"arguments\":\""u8) || HasNonEmptyString(data, "\"delta\":\""u8);
+        HasNonEmptyString(data, "\"content\":\""u8) || HasNonEmptyString(data, "\"arguments\":\""u8) || HasNonEmptyString(data, "\"delta\":\""u8)
+        || HasNonEmptyString(data, "\"text\":\""u8) || HasNonEmptyString(data, "\"partial_json\":\""u8);
 
     private static bool HasNonEmptyString(ReadOnlySpan<byte> data, ReadOnlySpan<byte> prefix)
     {

@@ -5,7 +5,9 @@ namespace LlmGateway.Metering;
 /// <summary>
 /// Finds and reads a <c>usage</c> object in a response body or a streamed chunk, in the shapes of OpenAI's chat
 /// completions and completions (<c>prompt_tokens</c>, <c>completion_tokens</c>, <c>*_details</c>), its Responses API
-/// and embeddings (<c>input_tokens</c>, <c>output_tokens</c>), without allocating.
+/// and embeddings (<c>input_tokens</c>, <c>output_tokens</c>), and Anthropic's Messages API (whose
+/// <c>input_tokens</c> excludes <c>cache_read_input_tokens</c> and <c>cache_creation_input_tokens</c>), without
+/// allocating.
 /// </summary>
 public static class UsageReader
 {
@@ -75,7 +77,7 @@ public static class UsageReader
 
     private static bool ReadUsageObject(ref Utf8JsonReader reader, out TokenUsage usage)
     {
-        long prompt = 0, completion = 0, cached = 0, reasoning = 0;
+        long prompt = 0, completion = 0, cached = 0, reasoning = 0, anthropicCacheRead = 0, anthropicCacheWrite = 0;
         var sawCount = false;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
@@ -88,6 +90,14 @@ public static class UsageReader
             {
                 completion = ReadCount(ref reader);
                 sawCount = true;
+            }
+            else if (reader.ValueTextEquals("cache_read_input_tokens"u8))
+            {
+                anthropicCacheRead = ReadCount(ref reader);
+            }
+            else if (reader.ValueTextEquals("cache_creation_input_tokens"u8))
+            {
+                anthropicCacheWrite = ReadCount(ref reader);
             }
             else if (reader.ValueTextEquals("prompt_tokens_details"u8) || reader.ValueTextEquals("input_tokens_details"u8))
             {
@@ -104,6 +114,8 @@ public static class UsageReader
             }
         }
 
+        prompt += anthropicCacheRead + anthropicCacheWrite;
+        cached += anthropicCacheRead;
         usage = new TokenUsage(prompt, completion, Math.Min(cached, prompt), Math.Min(reasoning, completion));
         return sawCount;
     }

@@ -10,6 +10,9 @@ public enum LlmOperation
     Completions,
     Embeddings,
     Responses,
+
+    /// <summary>Anthropic's Messages API, <c>POST /v1/messages</c>.</summary>
+    Messages,
 }
 
 /// <summary>

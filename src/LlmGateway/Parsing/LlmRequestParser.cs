@@ -77,6 +77,7 @@ public static class LlmRequestParser
                 "max_tokens" or "max_completion_tokens" or "max_output_tokens" => ReadTokenLimit(value, property.Name, ref fields.MaxOutputTokens),
                 "temperature" => ReadNumber(value, "temperature", out fields.Temperature),
                 "user" => ReadString(value, "user", out fields.User),
+                "metadata" when operation == LlmOperation.Messages => ReadAnthropicUser(value, out fields.User),
                 _ => null,
             };
             if (error is not null)
@@ -105,7 +106,7 @@ public static class LlmRequestParser
 
     private static string RequiredInput(LlmOperation operation) => operation switch
     {
-        LlmOperation.ChatCompletions => "messages",
+        LlmOperation.ChatCompletions or LlmOperation.Messages => "messages",
         LlmOperation.Completions => "prompt",
         _ => "input",
     };
@@ -119,6 +120,23 @@ public static class LlmRequestParser
             JsonValueKind.Null => null,
             _ => GatewayError.InvalidParameter(name, "expected a string."),
         };
+    }
+
+    /// <summary>Anthropic names the end user in <c>metadata.user_id</c>.</summary>
+    private static GatewayError? ReadAnthropicUser(JsonElement value, out string? user)
+    {
+        user = null;
+        if (value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        if (value.ValueKind != JsonValueKind.Object)
+        {
+            return GatewayError.InvalidParameter("metadata", "expected an object.");
+        }
+
+        return value.TryGetProperty("user_id"u8, out var userId) ? ReadString(userId, "metadata.user_id", out user) : null;
     }
 
     private static GatewayError? Assign(string? value, out string? result)

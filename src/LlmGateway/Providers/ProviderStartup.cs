@@ -28,7 +28,7 @@ internal sealed partial class ProviderStartup(ProviderRegistry providers, Gatewa
                 provider.BaseAddress = new Uri(server.BaseAddress, "v1");
                 LogEmbeddedStarted(logger, provider.Name, provider.BaseAddress);
             }
-            else if (provider.ApiKeyEnvironmentVariable is { } variable && provider.AuthorizationHeaderValue is null)
+            else if (provider.ApiKeyEnvironmentVariable is { } variable && provider.CredentialHeaderValue is null)
             {
                 LogMissingApiKey(logger, provider.Name, variable);
             }

@@ -1,4 +1,5 @@
 using LlmGateway.Configuration;
+using LlmGateway.Providers.Azure;
 
 namespace LlmGateway.Providers;
 
@@ -15,8 +16,26 @@ public sealed class UpstreamProvider
         ResponseTimeout = options.ResponseTimeout;
         ApiKeyEnvironmentVariable = options.ApiKeyEnvironmentVariable;
         _baseAddress = baseAddress;
-        AuthorizationHeaderValue = string.IsNullOrEmpty(apiKey) ? null : "Bearer " + apiKey;
+        DefaultMaxTokens = options.DefaultMaxTokens;
+        ApiVersion = options.ApiVersion ?? options.Type switch
+        {
+            ProviderType.AzureOpenAI => AzureOpenAiAddress.DefaultApiVersion,
+            ProviderType.Anthropic => DefaultAnthropicVersion,
+            _ => null,
+        };
+        CredentialHeaderName = options.Type switch
+        {
+            ProviderType.Anthropic => "x-api-key",
+            ProviderType.AzureOpenAI => AzureOpenAiAddress.ApiKeyHeader,
+            _ => "Authorization",
+        };
+        CredentialHeaderValue = string.IsNullOrEmpty(apiKey) ? null
+            : CredentialHeaderName == "Authorization" ? "Bearer " + apiKey
+            : apiKey;
     }
+
+    /// <summary>The <c>anthropic-version</c> sent when a provider names none: the Messages API's stable version.</summary>
+    public const string DefaultAnthropicVersion = "2023-06-01";
 
     public string Name { get; }
 
@@ -35,8 +54,20 @@ public sealed class UpstreamProvider
         internal set => _baseAddress = value;
     }
 
-    /// <summary>The upstream <c>Authorization</c> value. Never logged, traced or returned to a client.</summary>
-    internal string? AuthorizationHeaderValue { get; }
+    /// <summary>Azure's <c>api-version</c> or Anthropic's <c>anthropic-version</c>; null for other types.</summary>
+    public string? ApiVersion { get; }
+
+    /// <summary>Anthropic's required <c>max_tokens</c> when a translated request names no cap.</summary>
+    public int DefaultMaxTokens { get; }
+
+    /// <summary>Whether requests and responses are in OpenAI's shape (everything but Anthropic).</summary>
+    public bool SpeaksOpenAi => Type != ProviderType.Anthropic;
+
+    /// <summary>The header that carries the credential: <c>Authorization</c>, <c>x-api-key</c> or <c>api-key</c>.</summary>
+    internal string CredentialHeaderName { get; }
+
+    /// <summary>The credential header's value. Never logged, traced or returned to a client.</summary>
+    internal string? CredentialHeaderValue { get; }
 
     public override string ToString() => $"{Name} ({Type})";
 }

@@ -1,3 +1,5 @@
+using LlmGateway.Configuration;
+using LlmGateway.Providers;
 using LlmGateway.Routing;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
@@ -10,6 +12,8 @@ namespace LlmGateway.Proxy;
 /// </summary>
 internal static class UpstreamHeaderTransforms
 {
+    private const string AnthropicVersionHeader = "anthropic-version";
+
     private static readonly string[] ClientOnlyRequestHeaders =
         ["Authorization", "api-key", "x-api-key", "OpenAI-Organization", "OpenAI-Project", "Cookie"];
 
@@ -29,10 +33,35 @@ internal static class UpstreamHeaderTransforms
                 headers.Remove(name);
             }
 
-            var route = transform.HttpContext.Features.Get<ModelRouteFeature>();
-            if (route?.Route.Provider.AuthorizationHeaderValue is { } authorization)
+            var provider = transform.HttpContext.Features.Get<ModelRouteFeature>()?.Route.Provider;
+            if (provider?.CredentialHeaderValue is { } credential)
             {
-                headers.TryAddWithoutValidation("Authorization", authorization);
+                headers.TryAddWithoutValidation(provider.CredentialHeaderName, credential);
+            }
+
+            // A /v1/messages client pins its own version; translated requests get the provider's.
+            if (provider?.Type == ProviderType.Anthropic && !headers.Contains(AnthropicVersionHeader))
+            {
+                headers.TryAddWithoutValidation(AnthropicVersionHeader, provider.ApiVersion);
+            }
+
+            if (transform.HttpContext.Features.Get<ProviderTranslationFeature>() is { } translation)
+            {
+                if (translation.UpstreamPath is { } path)
+                {
+                    transform.Path = path;
+                }
+
+                if (translation.ApiVersion is { } apiVersion)
+                {
+                    transform.Query.Collection["api-version"] = apiVersion;
+                }
+
+                if (translation.TranslatesResponse)
+                {
+                    // The translators read plain bytes; the client still gets the transport's own compression.
+                    headers.Remove("Accept-Encoding");
+                }
             }
 
             return ValueTask.CompletedTask;
@@ -43,6 +72,11 @@ internal static class UpstreamHeaderTransforms
             foreach (var name in OperatorOnlyResponseHeaders)
             {
                 headers.Remove(name);
+            }
+
+            if (transform.HttpContext.Features.Get<ProviderTranslationFeature>() is { TranslatesResponse: true })
+            {
+                headers.ContentLength = null;
             }
 
             return ValueTask.CompletedTask;

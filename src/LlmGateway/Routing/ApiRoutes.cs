@@ -2,7 +2,7 @@ using LlmGateway.Parsing;
 
 namespace LlmGateway.Routing;
 
-/// <summary>The OpenAI API operations the gateway proxies, one YARP route each.</summary>
+/// <summary>The API operations the gateway proxies (OpenAI's, and Anthropic's Messages), one YARP route each.</summary>
 internal static class ApiRoutes
 {
     public static readonly IReadOnlyList<(string RouteId, string Path, LlmOperation Operation)> All =
@@ -11,6 +11,7 @@ internal static class ApiRoutes
         ("completions", "/v1/completions", LlmOperation.Completions),
         ("embeddings", "/v1/embeddings", LlmOperation.Embeddings),
         ("responses", "/v1/responses", LlmOperation.Responses),
+        ("messages", "/v1/messages", LlmOperation.Messages),
     ];
 
     public static LlmOperation OperationOf(string routeId) => routeId switch
@@ -19,6 +20,7 @@ internal static class ApiRoutes
         "completions" => LlmOperation.Completions,
         "embeddings" => LlmOperation.Embeddings,
         "responses" => LlmOperation.Responses,
+        "messages" => LlmOperation.Messages,
         _ => throw new InvalidOperationException($"Route '{routeId}' is not an API route."),
     };
 }

@@ -76,7 +76,8 @@ internal static class UpstreamBody
         return Rewrite(document.RootElement, model, body.IncludeUsage);
     }
 
-    private static void Set(HttpContext context, ReadOnlyMemory<byte> body)
+    /// <summary>Hands <paramref name="body"/> to the forwarder for this attempt (provider translation sends another API's body).</summary>
+    internal static void Set(HttpContext context, ReadOnlyMemory<byte> body)
     {
         if (!MemoryMarshal.TryGetArray(body, out var segment))
         {
@@ -84,7 +85,7 @@ internal static class UpstreamBody
         }
 
         var request = context.Request;
-        request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false);
+        request.Body = new MemoryStream(segment.Array!, segment.Offset, segment.Count, writable: false, publiclyVisible: true);
         request.ContentLength = segment.Count;
         request.Headers.Remove("Transfer-Encoding");
     }

@@ -85,4 +85,44 @@ public sealed class GatewayOptionsValidatorTests
         errors.ShouldContain("Gateway:Providers is empty: configure at least one provider.");
         errors.ShouldContain("Gateway:Models is empty: configure at least one model.");
     }
+
+    [Fact]
+    public void AcceptsAnthropicAndAzureProviders()
+    {
+        Validate(new()
+        {
+            ["Gateway:Providers:claude:Type"] = "Anthropic",
+            ["Gateway:Providers:claude:BaseUrl"] = "https://api.anthropic.com/v1",
+            ["Gateway:Providers:claude:ApiKeyEnvironmentVariable"] = "ANTHROPIC_API_KEY",
+            ["Gateway:Providers:claude:DefaultMaxTokens"] = "8192",
+            ["Gateway:Providers:azure:Type"] = "AzureOpenAI",
+            ["Gateway:Providers:azure:BaseUrl"] = "https://contoso.openai.azure.com",
+            ["Gateway:Providers:azure:ApiKeyEnvironmentVariable"] = "AZURE_OPENAI_API_KEY",
+            ["Gateway:Providers:azure:ApiVersion"] = "2025-01-01-preview",
+            ["Gateway:Models:claude-*:Provider"] = "claude",
+            ["Gateway:Models:gpt-4o:Provider"] = "azure",
+            ["Gateway:Models:gpt-4o:UpstreamModel"] = "gpt-4o-prod",
+        }).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public void AnthropicAndAzureProviders_NeedAKey_AndSaneVersionAndTokenDefaults()
+    {
+        var errors = Validate(new()
+        {
+            ["Gateway:Providers:claude:Type"] = "Anthropic",
+            ["Gateway:Providers:claude:BaseUrl"] = "https://api.anthropic.com/v1",
+            ["Gateway:Providers:claude:DefaultMaxTokens"] = "0",
+            ["Gateway:Providers:azure:Type"] = "AzureOpenAI",
+            ["Gateway:Providers:azure:BaseUrl"] = "https://contoso.openai.azure.com",
+            ["Gateway:Providers:azure:ApiVersion"] = "2024 10 21",
+            ["Gateway:Models:m:Provider"] = "claude",
+        });
+
+        errors.ShouldContain(e => e.StartsWith("Gateway:Providers:claude:ApiKeyEnvironmentVariable is required for an Anthropic provider", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith("Gateway:Providers:claude:DefaultMaxTokens must be a positive", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith("Gateway:Providers:azure:ApiKeyEnvironmentVariable is required for an AzureOpenAI provider", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith("Gateway:Providers:azure:ApiVersion must be a version", StringComparison.Ordinal));
+        errors.Count.ShouldBe(4);
+    }
 }
