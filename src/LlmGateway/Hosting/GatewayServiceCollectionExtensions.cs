@@ -28,6 +28,7 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton<RequestTelemetry>();
 
         services.AddSingleton<ProviderRegistry>();
         services.AddSingleton<ModelCatalog>();

@@ -5,6 +5,7 @@ using LlmGateway.Errors;
 using LlmGateway.Parsing;
 using LlmGateway.Responses;
 using LlmGateway.Routing;
+using LlmGateway.Telemetry;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Metering;
@@ -21,6 +22,7 @@ internal sealed partial class MeteringMiddleware(
     MeteringWriter writer,
     ISpendStore spend,
     MeteringMetrics metrics,
+    RequestTelemetry requestTelemetry,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     ILogger<MeteringMiddleware> logger)
@@ -124,6 +126,7 @@ internal sealed partial class MeteringMiddleware(
         };
         metering.Record = record;
         metrics.Record(record);
+        requestTelemetry.Record(record, context.Features.Get<IHttpActivityFeature>()?.Activity);
         if (!record.Priced)
         {
             LogUnpriced(logger, record.Model, record.UpstreamModel, record.KeyId, usage.PromptTokens, usage.CompletionTokens);

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using System.Globalization;
+using LlmGateway.Metering;
+
+namespace LlmGateway.Telemetry;
+
+/// <summary>
+/// What every metered request leaves behind for operators: OpenTelemetry GenAI metrics, GenAI attributes on the
+/// request's server span, and one structured log line. Names follow the OpenTelemetry GenAI semantic conventions;
+/// the gateway's own attributes use the <c>llm_gateway.</c> prefix. Never carries credentials, prompts or completions.
+/// </summary>
+public sealed partial class RequestTelemetry
+{
+    private static readonly double[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+    private static readonly double[] DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
+
+    private readonly Histogram<long> _tokenUsage;
+    private readonly Histogram<double> _operationDuration;
+    private readonly Counter<long> _requests;
+    private readonly ILogger _logger;
+
+    public RequestTelemetry(GatewayTelemetry telemetry, ILoggerFactory loggerFactory)
+    {
+        var meter = telemetry.Meter;
+        _tokenUsage = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Tokens used per request, by token type (input, output).",
+            advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = Array.ConvertAll(TokenBuckets, b => (long)b) });
+        _operationDuration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "Duration of GenAI operations through the gateway.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _requests = meter.CreateCounter<long>("llmgateway.requests", "{request}", "Metered requests by model, provider, team, key id, status and cache result.");
+        _logger = loggerFactory.CreateLogger("LlmGateway.Requests");
+    }
+
+    public void Record(UsageRecord record, Activity? serverSpan)
+    {
+        var operation = GenAiOperationName(record.Operation);
+        var failed = record.StatusCode >= 400;
+        var status = record.StatusCode.ToString(CultureInfo.InvariantCulture);
+
+        if (_tokenUsage.Enabled)
+        {
+            var tags = new TagList
+            {
+                { "gen_ai.operation.name", operation },
+                { "gen_ai.provider.name", record.Provider },
+                { "gen_ai.request.model", record.Model },
+                { "gen_ai.response.model", record.UpstreamModel },
+            };
+            tags.Add("gen_ai.token.type", "input");
+            _tokenUsage.Record(record.Usage.PromptTokens, tags);
+            tags[^1] = new("gen_ai.token.type", "output");
+            _tokenUsage.Record(record.Usage.CompletionTokens, tags);
+        }
+
+        if (_operationDuration.Enabled)
+        {
+            var tags = new TagList
+            {
+                { "gen_ai.operation.name", operation },
+                { "gen_ai.provider.name", record.Provider },
+                { "gen_ai.request.model", record.Model },
+            };
+            if (failed)
+            {
+                tags.Add("error.type", status);
+            }
+
+            _operationDuration.Record(record.Latency.TotalSeconds, tags);
+        }
+
+        if (_requests.Enabled)
+        {
+            _requests.Add(1, new TagList
+            {
+                { "gen_ai.request.model", record.Model },
+                { "gen_ai.provider.name", record.Provider },
+                { "llm_gateway.team", record.Team ?? "" },
+                { "llm_gateway.key_id", record.KeyId },
+                { "http.response.status_code", status },
+                { "llm_gateway.cache.result", record.CacheResult },
+            });
+        }
+
+        if (serverSpan is { IsAllDataRequested: true })
+        {
+            serverSpan.SetTag("gen_ai.operation.name", operation);
+            serverSpan.SetTag("gen_ai.provider.name", record.Provider);
+            serverSpan.SetTag("gen_ai.request.model", record.Model);
+            serverSpan.SetTag("gen_ai.response.model", record.UpstreamModel);
+            serverSpan.SetTag("gen_ai.usage.input_tokens", record.Usage.PromptTokens);
+            serverSpan.SetTag("gen_ai.usage.output_tokens", record.Usage.CompletionTokens);
+            serverSpan.SetTag("llm_gateway.key_id", record.KeyId);
+            serverSpan.SetTag("llm_gateway.team", record.Team);
+            serverSpan.SetTag("llm_gateway.cost_usd", (double)record.CostUsd);
+            serverSpan.SetTag("llm_gateway.cache.result", record.CacheResult);
+            serverSpan.SetTag("llm_gateway.usage.estimated", record.Estimated);
+            if (failed)
+            {
+                serverSpan.SetTag("error.type", status);
+            }
+        }
+
+        LogRequest(_logger, record.Id, record.Operation, record.Model, record.Provider, record.Deployment, record.KeyId, record.Team, record.User,
+            record.StatusCode, record.Latency.TotalMilliseconds, record.Usage.PromptTokens, record.Usage.CompletionTokens,
+            record.CostUsd, record.CacheResult, record.Estimated, record.ClientDisconnected);
+    }
+
+    /// <summary>The semantic conventions' operation names for the API operations the gateway serves.</summary>
+    private static string GenAiOperationName(string apiOperation) => apiOperation switch
+    {
+        "completions" => "text_completion",
+        "embeddings" => "embeddings",
+        _ => "chat",
+    };
+
+    [LoggerMessage(EventId = 800, Level = LogLevel.Information,
+        Message = "Request {RecordId}: {Operation} {Model} via {Provider}/{Deployment} for key {KeyId} (team {Team}, user {User}): " +
+                  "{StatusCode} in {LatencyMs:0.0} ms, {PromptTokens}+{CompletionTokens} tokens, {CostUsd} USD, cache {CacheResult}, " +
+                  "estimated {Estimated}, client disconnected {ClientDisconnected}")]
+    private static partial void LogRequest(ILogger logger, string recordId, string operation, string model, string provider, string? deployment,
+        string keyId, string? team, string? user, int statusCode, double latencyMs, long promptTokens, long completionTokens,
+        decimal costUsd, string cacheResult, bool estimated, bool clientDisconnected);
+}
