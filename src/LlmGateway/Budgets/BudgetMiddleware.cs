@@ -1,7 +1,10 @@
 using System.Globalization;
 using LlmGateway.Configuration;
 using LlmGateway.Metering;
+using LlmGateway.Parsing;
 using LlmGateway.Storage;
+using LlmGateway.Telemetry;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Budgets;
@@ -19,6 +22,7 @@ internal sealed partial class BudgetMiddleware(
     MeteringWriter writer,
     IOptions<GatewayOptions> options,
     TimeProvider time,
+    RequestTelemetry telemetry,
     ILogger<BudgetMiddleware> logger)
 {
     private static readonly TimeSpan s_dayCounterLifetime = TimeSpan.FromDays(2);
@@ -63,6 +67,8 @@ internal sealed partial class BudgetMiddleware(
             {
                 var (_, scope, name, limit) = applicable[reservation.RefusedBy];
                 LogBudgetExceeded(logger, scope, name);
+                var refusedKey = MeteringFeature.KeyOf(context);
+                telemetry.RecordRejection("budget_exceeded", refusedKey.Id, refusedKey.Team, context.Features.GetRequiredFeature<LlmRequestFeature>().Model);
                 await MeteringErrors.BudgetExceeded(scope, name, Money.FromPicodollars(reservation.Committed), limit.LimitUsd,
                     PeriodWords(limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
                 return;

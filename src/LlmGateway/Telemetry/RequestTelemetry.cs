@@ -18,6 +18,8 @@ public sealed partial class RequestTelemetry
     private readonly Histogram<long> _tokenUsage;
     private readonly Histogram<double> _operationDuration;
     private readonly Counter<long> _requests;
+    private readonly Counter<double> _cost;
+    private readonly Counter<long> _rejections;
     private readonly ILogger _logger;
 
     public RequestTelemetry(GatewayTelemetry telemetry, ILoggerFactory loggerFactory)
@@ -28,6 +30,9 @@ public sealed partial class RequestTelemetry
         _operationDuration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "Duration of GenAI operations through the gateway.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
         _requests = meter.CreateCounter<long>("llmgateway.requests", "{request}", "Metered requests by model, provider, team, key id, status and cache result.");
+        _cost = meter.CreateCounter<double>("llmgateway.cost", "USD", "Spend at list price by model, provider, team and key id.");
+        _rejections = meter.CreateCounter<long>("llmgateway.rejections", "{request}",
+            "Requests refused before reaching a provider, by reason (budget_exceeded, rate_limit_exceeded), team and key id.");
         _logger = loggerFactory.CreateLogger("LlmGateway.Requests");
     }
 
@@ -81,6 +86,17 @@ public sealed partial class RequestTelemetry
             });
         }
 
+        if (_cost.Enabled && record.Priced && record.CostUsd > 0)
+        {
+            _cost.Add((double)record.CostUsd, new TagList
+            {
+                { "gen_ai.request.model", record.Model },
+                { "gen_ai.provider.name", record.Provider },
+                { "llm_gateway.team", record.Team ?? "" },
+                { "llm_gateway.key_id", record.KeyId },
+            });
+        }
+
         if (serverSpan is { IsAllDataRequested: true })
         {
             serverSpan.SetTag("gen_ai.operation.name", operation);
@@ -103,6 +119,21 @@ public sealed partial class RequestTelemetry
         LogRequest(_logger, record.Id, record.Operation, record.Model, record.Provider, record.Deployment, record.KeyId, record.Team, record.User,
             record.StatusCode, record.Latency.TotalMilliseconds, record.Usage.PromptTokens, record.Usage.CompletionTokens,
             record.CostUsd, record.CacheResult, record.Estimated, record.ClientDisconnected);
+    }
+
+    /// <summary>Counts a request refused by a budget or a rate limit; such requests are never metered.</summary>
+    public void RecordRejection(string reason, string keyId, string? team, string model)
+    {
+        if (_rejections.Enabled)
+        {
+            _rejections.Add(1, new TagList
+            {
+                { "llm_gateway.rejection.reason", reason },
+                { "llm_gateway.team", team ?? "" },
+                { "llm_gateway.key_id", keyId },
+                { "gen_ai.request.model", model },
+            });
+        }
     }
 
     /// <summary>The semantic conventions' operation names for the API operations the gateway serves.</summary>
