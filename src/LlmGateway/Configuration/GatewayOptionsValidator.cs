@@ -70,6 +70,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             ValidateUpstreamModel($"{key}:UpstreamModel", model.UpstreamModel, errors);
             ValidateDeployments(key, model, options, errors);
             ValidateResilience(key, model, errors);
+            ValidateHedgingTargets(key, model, options, errors);
         }
 
         foreach (var (modelName, model) in options.Models)
@@ -167,6 +168,24 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         if (provider.ResponseTimeout <= TimeSpan.Zero)
         {
             errors.Add($"{key}:ResponseTimeout must be positive (got {provider.ResponseTimeout}).");
+        }
+    }
+
+    /// <summary>A hedged attempt is forwarded as the client sent it, without provider translation (not built yet).</summary>
+    private static void ValidateHedgingTargets(string key, ModelOptions model, GatewayOptions options, List<string> errors)
+    {
+        if (model.Hedging.Delay is null)
+        {
+            return;
+        }
+
+        IEnumerable<string> providers = model.Deployments.Count == 0 ? [model.Provider] : model.Deployments.Select(d => d.Provider);
+        foreach (var provider in providers)
+        {
+            if (options.Providers.TryGetValue(provider, out var settings) && settings.Type is ProviderType.Anthropic or ProviderType.AzureOpenAI)
+            {
+                errors.Add($"{key}:Hedging:Delay is set, but provider '{provider}' is of type {settings.Type}: hedged attempts are not translated yet, so hedge only over OpenAI-shaped providers.");
+            }
         }
     }
 

@@ -125,4 +125,19 @@ public sealed class GatewayOptionsValidatorTests
         errors.ShouldContain(e => e.StartsWith("Gateway:Providers:azure:ApiVersion must be a version", StringComparison.Ordinal));
         errors.Count.ShouldBe(4);
     }
+
+    [Fact]
+    public void RefusesHedging_OverProvidersWhoseRequestsMustBeTranslated()
+    {
+        var errors = Validate(new()
+        {
+            ["Gateway:Providers:claude:Type"] = "Anthropic",
+            ["Gateway:Providers:claude:BaseUrl"] = "https://api.anthropic.example/v1",
+            ["Gateway:Providers:claude:ApiKeyEnvironmentVariable"] = "ANTHROPIC_API_KEY",
+            ["Gateway:Models:m:Provider"] = "claude",
+            ["Gateway:Models:m:Hedging:Delay"] = "00:00:02",
+        });
+
+        errors.ShouldContain(e => e.StartsWith("Gateway:Models:m:Hedging:Delay is set, but provider 'claude' is of type Anthropic", StringComparison.Ordinal));
+    }
 }
