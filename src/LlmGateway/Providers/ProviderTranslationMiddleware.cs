@@ -145,13 +145,13 @@ internal sealed partial class ProviderTranslationMiddleware(RequestDelegate next
     }
 
     /// <summary>
-    /// The request to translate: what earlier stages made of it (a guardrail may have redacted the prompt, metering
-    /// may have asked for usage), not merely what the client sent. Parsed again only when a stage rewrote it.
+    /// The request to translate: what earlier stages made of it (a guardrail that redacts replaces the parsed request,
+    /// metering may have asked for usage), not merely what the client sent. Parsed again only when usage was added.
     /// </summary>
     private static bool TryGetUpstreamRequest(HttpContext context, LlmRequestFeature request, out JsonElement root)
     {
         var body = context.Features.Get<UpstreamBodyFeature>();
-        if (body is null || (body.IsClientBody && !body.IncludeUsage))
+        if (body is null || !body.IncludeUsage)
         {
             root = request.Root;
             return true;

@@ -13,30 +13,17 @@ namespace LlmGateway.Routing;
 /// </summary>
 public sealed class UpstreamBodyFeature(LlmRequestFeature request)
 {
-    /// <summary>The JSON object to send: the client's body, or a rewrite of it (e.g. redacted).</summary>
-    public ReadOnlyMemory<byte> Content { get; private set; } = request.Body;
-
-    /// <summary>Whether <see cref="Content"/> is still the client's body, so its parsed form can be reused.</summary>
-    public bool IsClientBody { get; private set; } = true;
-
-    /// <summary>The model name the upstream knows; null sends the name in <see cref="Content"/>.</summary>
+    /// <summary>The model name the upstream knows; null sends the name the client asked for.</summary>
     public string? Model { get; set; }
 
     /// <summary>Ask the upstream for a final usage chunk (<c>stream_options.include_usage</c>).</summary>
     public bool IncludeUsage { get; set; }
 
+    /// <summary>The parsed request the body is made from (a guardrail that redacts replaces both features).</summary>
     internal LlmRequestFeature Request { get; } = request;
-
-    public void ReplaceContent(ReadOnlyMemory<byte> content)
-    {
-        Content = content;
-        IsClientBody = false;
-    }
 
     public UpstreamBodyFeature Clone() => new(Request)
     {
-        Content = Content,
-        IsClientBody = IsClientBody,
         Model = Model,
         IncludeUsage = IncludeUsage,
     };
@@ -63,17 +50,10 @@ internal static class UpstreamBody
         var renamesModel = body.Model is not null && !string.Equals(body.Model, body.Request.Model, StringComparison.Ordinal);
         if (!renamesModel && !body.IncludeUsage)
         {
-            return body.Content;
+            return body.Request.Body;
         }
 
-        var model = body.Model ?? body.Request.Model;
-        if (body.IsClientBody)
-        {
-            return Rewrite(body.Request.Root, model, body.IncludeUsage);
-        }
-
-        using var document = JsonDocument.Parse(body.Content);
-        return Rewrite(document.RootElement, model, body.IncludeUsage);
+        return Rewrite(body.Request.Root, body.Model ?? body.Request.Model, body.IncludeUsage);
     }
 
     /// <summary>Hands <paramref name="body"/> to the forwarder for this attempt (provider translation sends another API's body).</summary>

@@ -47,11 +47,10 @@ public sealed class UpstreamBodyTests
     [Fact]
     public void ChangesFromEveryStageCompose_WhateverTheOrder()
     {
-        using var request = Parse(ClientBody);
-        var body = new UpstreamBodyFeature(request);
-
-        // A guard redacts, metering asks for usage, then routing picks a deployment on each attempt.
-        body.ReplaceContent(Encoding.UTF8.GetBytes("""{"model":"public","messages":[{"role":"user","content":"[EMAIL]"}],"stream":true}"""));
+        // A redacting guard replaces the parsed request (and so the body feature), metering asks for usage, then
+        // routing picks a deployment on each attempt.
+        using var redacted = Parse("""{"model":"public","messages":[{"role":"user","content":"[EMAIL]"}],"stream":true}""");
+        var body = new UpstreamBodyFeature(redacted);
         body.IncludeUsage = true;
         body.Model = "deployment-a";
         body.Model = "deployment-b";

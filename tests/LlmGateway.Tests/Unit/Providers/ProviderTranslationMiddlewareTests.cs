@@ -50,8 +50,14 @@ public sealed class ProviderTranslationMiddlewareTests
     public async Task TranslatesTheBodyEarlierStagesRewrote_NotTheClientsOriginal()
     {
         var (context, _) = Prepare(ProviderType.Anthropic, LlmOperation.ChatCompletions, """{"model":"claude","messages":[{"role":"user","content":"my card is 4111 1111 1111 1111"}]}""");
-        // What a redacting guardrail does before routing hands over.
-        context.Features.Get<UpstreamBodyFeature>()!.ReplaceContent(Encoding.UTF8.GetBytes("""{"model":"claude","messages":[{"role":"user","content":"my card is [REDACTED]"}]}"""));
+        // What a redacting guardrail does before routing hands over: the parsed request and its body are replaced.
+        var redacted = Encoding.UTF8.GetBytes("""{"model":"claude","messages":[{"role":"user","content":"my card is [REDACTED]"}]}""");
+        var rented = ArrayPool<byte>.Shared.Rent(redacted.Length);
+        redacted.CopyTo(rented, 0);
+        var redactedRequest = LlmRequestParser.Parse(LlmOperation.ChatCompletions, rented, redacted.Length, out _).ShouldNotBeNull();
+        context.Response.RegisterForDispose(redactedRequest);
+        context.Features.Set(redactedRequest);
+        context.Features.Set(new UpstreamBodyFeature(redactedRequest));
         UpstreamBody.Apply(context);
 
         var (body, feature) = await RunAsync(context);
