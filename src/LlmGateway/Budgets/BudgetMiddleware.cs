@@ -1,10 +1,8 @@
 using System.Globalization;
 using LlmGateway.Configuration;
 using LlmGateway.Metering;
-using LlmGateway.Parsing;
 using LlmGateway.Storage;
 using LlmGateway.Telemetry;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Budgets;
@@ -67,8 +65,7 @@ internal sealed partial class BudgetMiddleware(
             {
                 var (_, scope, name, limit) = applicable[reservation.RefusedBy];
                 LogBudgetExceeded(logger, scope, name);
-                var refusedKey = MeteringFeature.KeyOf(context);
-                telemetry.RecordRejection("budget_exceeded", refusedKey.Id, refusedKey.Team, context.Features.GetRequiredFeature<LlmRequestFeature>().Model);
+                telemetry.RecordRejection(context, "budget_exceeded");
                 await MeteringErrors.BudgetExceeded(scope, name, Money.FromPicodollars(reservation.Committed), limit.LimitUsd,
                     PeriodWords(limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
                 return;

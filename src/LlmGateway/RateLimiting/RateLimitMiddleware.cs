@@ -1,10 +1,8 @@
 using System.Globalization;
 using LlmGateway.Configuration;
 using LlmGateway.Metering;
-using LlmGateway.Parsing;
 using LlmGateway.Storage;
 using LlmGateway.Telemetry;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.RateLimiting;
@@ -72,8 +70,7 @@ internal sealed partial class RateLimitMiddleware(
             var bucket = refused.Bucket;
             var retryAfter = RateLimitResult.TimeUntil(result.Levels[result.RefusedBy], bucket.Amount, bucket.PerMinute);
             LogRateLimited(logger, refused.Scope, refused.Name, refused.LimitName);
-            var refusedKey = MeteringFeature.KeyOf(context);
-            telemetry.RecordRejection("rate_limit_exceeded", refusedKey.Id, refusedKey.Team, context.Features.GetRequiredFeature<LlmRequestFeature>().Model);
+            telemetry.RecordRejection(context, "rate_limit_exceeded");
             WriteHeaders(response.Headers, limited, result.Levels);
             response.Headers.RetryAfter = Math.Max(1, (long)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             await MeteringErrors.RateLimitExceeded(refused.Scope, refused.Name, refused.LimitName, bucket.PerMinute, retryAfter).WriteAsync(response);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using LlmGateway.Metering;
+using LlmGateway.Parsing;
 
 namespace LlmGateway.Telemetry;
 
@@ -122,16 +123,17 @@ public sealed partial class RequestTelemetry
     }
 
     /// <summary>Counts a request refused by a budget or a rate limit; such requests are never metered.</summary>
-    public void RecordRejection(string reason, string keyId, string? team, string model)
+    public void RecordRejection(HttpContext context, string reason)
     {
         if (_rejections.Enabled)
         {
+            var key = MeteringFeature.KeyOf(context);
             _rejections.Add(1, new TagList
             {
                 { "llm_gateway.rejection.reason", reason },
-                { "llm_gateway.team", team ?? "" },
-                { "llm_gateway.key_id", keyId },
-                { "gen_ai.request.model", model },
+                { "llm_gateway.team", key.Team ?? "" },
+                { "llm_gateway.key_id", key.Id },
+                { "gen_ai.request.model", context.Features.Get<LlmRequestFeature>()?.Model ?? "" },
             });
         }
     }
