@@ -1,5 +1,6 @@
 using LlmGateway.Admin;
 using LlmGateway.Budgets;
+using LlmGateway.Caching;
 using LlmGateway.Metering;
 using LlmGateway.RateLimiting;
 
@@ -33,6 +34,9 @@ public sealed record GatewayOptions
 
     /// <summary>The admin API (spend queries).</summary>
     public AdminOptions Admin { get; init; } = new();
+
+    /// <summary>The exact and semantic response cache.</summary>
+    public CacheOptions Cache { get; init; } = new();
 }
 
 public enum ProviderType
