@@ -1,3 +1,4 @@
+using LlmGateway.Caching;
 using LlmGateway.Responses;
 using LlmGateway.Routing;
 
@@ -49,7 +50,8 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
             HasUsage = true;
             Usage = usage;
             var upstreamModel = context.Features.Get<ModelRouteFeature>()?.Route.UpstreamModel ?? model;
-            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel));
+            var fromCache = context.Features.Get<CacheFeature>() is { IsHit: true };
+            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel), fromCache);
         }
     }
 
