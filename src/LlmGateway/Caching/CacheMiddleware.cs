@@ -189,7 +189,7 @@ internal sealed partial class CacheMiddleware(
         }
 
         response.Headers.CacheControl = "no-cache";
-        var includeUsage = context.Features.Get<UpstreamBodyFeature>()?.IncludeUsage ?? true;
+        var includeUsage = context.Features.GetRequiredFeature<LlmRequestFeature>().IncludeUsage || context.Features.Get<UpstreamBodyFeature>()?.IncludeUsage == true;
         await CachedEventStream.WriteAsync(response.Body, answer.Body, includeUsage, context.RequestAborted);
     }
 

@@ -33,6 +33,7 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
 
     public async ValueTask DisposeAsync()
     {
+        GC.SuppressFinalize(this);
         if (_rig is not null)
         {
             await _rig.DisposeAsync();
@@ -51,7 +52,7 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
         var reordered = $$"""
             {
               "messages" : [ { "content" : {{JsonSerializer.Serialize(question)}}, "role" : "user" } ],
-              "temperature": 0.0,
+              "stream" : false,
               "model":"gpt-test"
             }
             """;
@@ -299,7 +300,7 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
     }
 
     protected static string AnswerOf(string body) =>
-        JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString() ?? "";
+        JsonDocument.Parse(body).RootElement.GetProperty("choices")[0].GetProperty("message").GetProperty("content").GetString()?.Trim() ?? "";
 
     private static async Task<StreamedAnswer> CollectAsync(AsyncCollectionResult<StreamingChatCompletionUpdate> updates)
     {

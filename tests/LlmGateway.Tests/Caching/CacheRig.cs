@@ -50,6 +50,8 @@ public sealed class CacheRig : IAsyncDisposable
         settings["Gateway:Cache:Semantic:Enabled"] = "true";
         settings["Gateway:Cache:Semantic:EmbeddingModel"] = "embedder";
         settings["Gateway:Cache:Semantic:SimilarityThreshold"] = Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // Generous: these machines are shared, and a lookup past its timeout is (correctly) a bypass.
+        settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
         configure?.Invoke(settings);
         var gateway = await GatewayServer.StartAsync(settings);
         return new CacheRig(upstream, gateway, redis);
