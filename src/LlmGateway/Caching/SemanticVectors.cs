@@ -32,12 +32,7 @@ internal static class SemanticVectors
     /// <exception cref="ArgumentException">The embedding is empty, zero, or not finite: it has no direction.</exception>
     public static float[] Normalize(ReadOnlySpan<float> embedding)
     {
-        var norm = Math.Sqrt(Dot(embedding, embedding));
-        if (embedding.IsEmpty || norm == 0 || !double.IsFinite(norm))
-        {
-            throw new ArgumentException("An embedding must be a non-empty, non-zero vector of finite numbers.", nameof(embedding));
-        }
-
+        var norm = NormOf(embedding);
         var unit = new float[embedding.Length];
         for (var i = 0; i < unit.Length; i++)
         {
@@ -45,6 +40,19 @@ internal static class SemanticVectors
         }
 
         return unit;
+    }
+
+    /// <summary>The length of <paramref name="embedding"/>, which must have one to have a direction.</summary>
+    /// <exception cref="ArgumentException">The embedding is empty, zero, or not finite: it has no direction.</exception>
+    public static double NormOf(ReadOnlySpan<float> embedding)
+    {
+        var norm = Math.Sqrt(Dot(embedding, embedding));
+        if (embedding.IsEmpty || norm == 0 || !double.IsFinite(norm))
+        {
+            throw new ArgumentException("An embedding must be a non-empty, non-zero vector of finite numbers.", nameof(embedding));
+        }
+
+        return norm;
     }
 
     /// <summary>The dot product, which is the cosine similarity for two unit vectors of the same length.</summary>
