@@ -40,7 +40,7 @@ public static class CacheKeys
     /// Splits a chat request into its final user turn and a hash of everything else (system prompt, earlier turns,
     /// tools, parameters). Returns false when the request has no final user turn of plain text.
     /// </summary>
-    public static bool TrySemantic(string tenantScope, LlmRequestFeature request, string model, string? protocolVariant,
+    public static bool TrySemantic(string tenantScope, LlmRequestFeature request, string model, string? protocolVariant, string embeddingModel,
         out string finalUserText, out SemanticScope scope)
     {
         finalUserText = "";
@@ -59,15 +59,18 @@ public static class CacheKeys
         }
 
         var context = Hash(buffer.WrittenSpan);
-        scope = new SemanticScope(Partition(tenantScope, model), context);
+        scope = new SemanticScope(Partition(tenantScope, model, embeddingModel), context);
         return true;
     }
 
-    /// <summary>One vector index per tenant and model, named by a hash so that team names never appear in Redis keys.</summary>
-    public static string Partition(string tenantScope, string model)
+    /// <summary>
+    /// One vector index per tenant, model and embeddings model (vectors of two embeddings models do not compare), named
+    /// by a hash so that team names never appear in Redis keys.
+    /// </summary>
+    public static string Partition(string tenantScope, string model, string embeddingModel)
     {
         var buffer = new ArrayBufferWriter<byte>(128);
-        WritePreamble(buffer, tenantScope, LlmOperation.ChatCompletions, model, protocolVariant: null);
+        WritePreamble(buffer, tenantScope, LlmOperation.ChatCompletions, model, protocolVariant: embeddingModel);
         return Hash(buffer.WrittenSpan)[..32];
     }
 

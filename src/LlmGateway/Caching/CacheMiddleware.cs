@@ -87,7 +87,7 @@ internal sealed partial class CacheMiddleware(
 
         SemanticScope scope = default;
         float[]? embedding = null;
-        if (policy.SemanticEnabled && CacheKeys.TrySemantic(tenant, request, model, variant, out var finalUserText, out scope))
+        if (policy.SemanticEnabled && CacheKeys.TrySemantic(tenant, request, model, variant, _options.Semantic.EmbeddingModel ?? "", out var finalUserText, out scope))
         {
             try
             {

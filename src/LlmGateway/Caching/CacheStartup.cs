@@ -1,6 +1,4 @@
-using LlmGateway.Configuration;
 using LlmGateway.Storage;
-using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Caching;
 
@@ -8,14 +6,13 @@ namespace LlmGateway.Caching;
 /// Refuses to start a gateway whose semantic cache would live in a Redis without vector sets (before Redis 8.0):
 /// every semantic lookup would fail, so the operator hears it once, at start-up, with what to do.
 /// </summary>
-internal sealed partial class CacheStartup(IOptions<GatewayOptions> options, SharedRedis shared, ILogger<CacheStartup> logger) : IHostedService
+internal sealed partial class CacheStartup(CachePolicies policies, SharedRedis shared, ILogger<CacheStartup> logger) : IHostedService
 {
     private static readonly TimeSpan s_connectTimeout = TimeSpan.FromSeconds(5);
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var cache = options.Value.Cache;
-        if (!cache.Enabled || !cache.Semantic.Enabled || shared.Connection is not { } redis)
+        if (!policies.AnySemantic || shared.Connection is not { } redis)
         {
             return;
         }

@@ -20,7 +20,7 @@ public sealed class CacheStartupTests(RedisFixture redis) : IClassFixture<RedisF
     public async Task Start_Passes_WhenTheSemanticCacheUsesARedisWithVectorSets()
     {
         using var shared = SharedRedisAt(redis.Server.ConnectionString);
-        var startup = new CacheStartup(SemanticCacheOn(), shared, NullLogger<CacheStartup>.Instance);
+        var startup = new CacheStartup(new CachePolicies(SemanticCacheOn()), shared, NullLogger<CacheStartup>.Instance);
 
         await startup.StartAsync(TestContext.Current.CancellationToken);
 

@@ -23,10 +23,10 @@ public sealed class CacheKeysTests
         return CacheKeys.Exact(tenant, request, model);
     }
 
-    private static (string Text, SemanticScope Scope)? Semantic(string json, string tenant = Tenant, string model = "gpt-4o")
+    private static (string Text, SemanticScope Scope)? Semantic(string json, string tenant = Tenant, string model = "gpt-4o", string embeddingModel = "text-embedding-3-small")
     {
         using var request = Parse(json);
-        return CacheKeys.TrySemantic(tenant, request, model, null, out var text, out var scope) ? (text, scope) : null;
+        return CacheKeys.TrySemantic(tenant, request, model, null, embeddingModel, out var text, out var scope) ? (text, scope) : null;
     }
 
     [Fact]
@@ -105,12 +105,13 @@ public sealed class CacheKeysTests
     }
 
     [Fact]
-    public void Semantic_PartitionsByTenantAndModel()
+    public void Semantic_PartitionsByTenantModelAndEmbeddingsModel()
     {
         const string json = """{"model":"gpt-4o","messages":[{"role":"user","content":"hi there"}]}""";
 
         Semantic(json, tenant: "team:team-b")!.Value.Scope.Partition.ShouldNotBe(Semantic(json)!.Value.Scope.Partition);
         Semantic(json, model: "gpt-4o-mini")!.Value.Scope.Partition.ShouldNotBe(Semantic(json)!.Value.Scope.Partition);
+        Semantic(json, embeddingModel: "text-embedding-3-large")!.Value.Scope.Partition.ShouldNotBe(Semantic(json)!.Value.Scope.Partition);
     }
 
     [Fact]
