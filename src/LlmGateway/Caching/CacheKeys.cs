@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -18,7 +19,23 @@ public static class CacheKeys
     private const string Version = "v1";
 
     // Top-level request fields that do not change the answer.
-    private static readonly string[] s_ignoredFields = ["model", "user", "stream_options", "metadata", "store", "safety_identifier", "prompt_cache_key"];
+    private static readonly byte[][] s_ignoredFields =
+        ["model"u8.ToArray(), "user"u8.ToArray(), "stream_options"u8.ToArray(), "metadata"u8.ToArray(), "store"u8.ToArray(),
+         "safety_identifier"u8.ToArray(), "prompt_cache_key"u8.ToArray()];
+
+    // Strings that need no unescaping are copied as they are; the rest are decoded and written again with this
+    // encoder, which (like the raw text) leaves non-ASCII characters alone, so both forms of a string agree.
+    private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
+
+    // One buffer and writer per thread, reused: the key is computed on every request of a cached route.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    // A buffer grown past this by a large request is not kept for the next one.
+    private const int MaxRetainedBufferBytes = 256 * 1024;
 
     // What stands in for the final user turn in the semantic context hash.
     private const string FinalTurnPlaceholder = "\u0000final-user-turn";
@@ -26,14 +43,7 @@ public static class CacheKeys
     /// <summary>The exact-cache key: lowercase hex SHA-256.</summary>
     public static string Exact(string tenantScope, LlmRequestFeature request, string model, string? protocolVariant = null)
     {
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, request.Body.Length));
-        WritePreamble(buffer, tenantScope, request.Operation, model, protocolVariant);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteRoot(writer, request.Root, replaceFinalTurn: false);
-        }
-
-        return Hash(buffer.WrittenSpan);
+        return HashCanonical(tenantScope, request, model, protocolVariant, replaceFinalTurn: false);
     }
 
     /// <summary>
@@ -51,14 +61,7 @@ public static class CacheKeys
             return false;
         }
 
-        var buffer = new ArrayBufferWriter<byte>(Math.Max(256, request.Body.Length));
-        WritePreamble(buffer, tenantScope, request.Operation, model, protocolVariant);
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteRoot(writer, request.Root, replaceFinalTurn: true);
-        }
-
-        var context = Hash(buffer.WrittenSpan);
+        var context = HashCanonical(tenantScope, request, model, protocolVariant, replaceFinalTurn: true);
         scope = new SemanticScope(Partition(tenantScope, model, embeddingModel), context);
         return true;
     }
@@ -72,6 +75,25 @@ public static class CacheKeys
         var buffer = new ArrayBufferWriter<byte>(128);
         WritePreamble(buffer, tenantScope, LlmOperation.ChatCompletions, model, protocolVariant: embeddingModel);
         return Hash(buffer.WrittenSpan)[..32];
+    }
+
+    private static string HashCanonical(string tenantScope, LlmRequestFeature request, string model, string? protocolVariant, bool replaceFinalTurn)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
+        buffer.ResetWrittenCount();
+        WritePreamble(buffer, tenantScope, request.Operation, model, protocolVariant);
+        var writer = t_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
+        writer.Reset(buffer);
+        WriteRoot(writer, request.Root, replaceFinalTurn);
+        writer.Flush();
+        var hash = Hash(buffer.WrittenSpan);
+        if (buffer.Capacity > MaxRetainedBufferBytes)
+        {
+            t_buffer = null;
+            t_writer = null;
+        }
+
+        return hash;
     }
 
     private static void WritePreamble(ArrayBufferWriter<byte> buffer, string tenantScope, LlmOperation operation, string model, string? protocolVariant)
@@ -193,7 +215,16 @@ public static class CacheKeys
                 WriteArray(writer, element, lastIsFinalMessage: false);
                 break;
             case JsonValueKind.String:
-                writer.WriteStringValue(element.GetString());
+                var raw = JsonMarshal.GetRawUtf8Value(element);
+                if (raw.IndexOf((byte)'\\') < 0)
+                {
+                    writer.WriteRawValue(raw, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteStringValue(element.GetString());
+                }
+
                 break;
             case JsonValueKind.Number:
                 // 1, 1.0 and 1e0 are the same number: integers as integers, the rest as the shortest round-trip double.
@@ -249,7 +280,7 @@ public static class CacheKeys
         {
             foreach (var property in element.EnumerateObject())
             {
-                if (skipIgnored && Array.IndexOf(s_ignoredFields, property.Name) >= 0)
+                if (skipIgnored && IsIgnored(JsonMarshal.GetRawUtf8PropertyName(property)))
                 {
                     continue;
                 }
@@ -266,11 +297,20 @@ public static class CacheKeys
             }
 
             var sorted = properties.AsSpan(0, count);
-            sorted.Sort(static (a, b) => string.CompareOrdinal(a.Name, b.Name));
+            sorted.Sort(static (a, b) => JsonMarshal.GetRawUtf8PropertyName(a).SequenceCompareTo(JsonMarshal.GetRawUtf8PropertyName(b)));
             writer.WriteStartObject();
             foreach (var property in sorted)
             {
-                writer.WritePropertyName(property.Name);
+                var name = JsonMarshal.GetRawUtf8PropertyName(property);
+                if (name.IndexOf((byte)'\\') < 0)
+                {
+                    writer.WritePropertyName(name);
+                }
+                else
+                {
+                    writer.WritePropertyName(property.Name);
+                }
+
                 if (role == ObjectRole.FinalMessage && property.NameEquals("content"u8))
                 {
                     writer.WriteStringValue(FinalTurnPlaceholder);
@@ -291,5 +331,18 @@ public static class CacheKeys
         {
             ArrayPool<JsonProperty>.Shared.Return(properties, clearArray: true);
         }
+    }
+
+    private static bool IsIgnored(ReadOnlySpan<byte> name)
+    {
+        foreach (var ignored in s_ignoredFields)
+        {
+            if (name.SequenceEqual(ignored))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 }
