@@ -40,6 +40,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddVirtualKeys();
         services.AddGuardrails(configuration);
         services.AddMetering();
+        services.AddResilience();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

@@ -75,13 +75,14 @@ internal sealed partial class MeteringMiddleware(
             }
             finally
             {
-                Record(context, request, metering, observer, failed, Stopwatch.GetElapsedTime(started));
+                Record(context, request, metering, observer, failed, started);
             }
         }
     }
 
-    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, long started)
     {
+        var latency = Stopwatch.GetElapsedTime(started);
         // Attempts beneath may have moved the request to another deployment: attribute and price it by the one that answered.
         var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var price = prices.Find(request.Model, served.UpstreamModel);
@@ -118,6 +119,7 @@ internal sealed partial class MeteringMiddleware(
             Streamed = request.Stream,
             StatusCode = status,
             Latency = latency,
+            TimeToFirstToken = observer.FirstContentTimestamp != 0 ? Stopwatch.GetElapsedTime(started, observer.FirstContentTimestamp) : null,
             Usage = usage,
             CostUsd = price?.CostOf(usage) ?? 0m,
             Priced = price is not null,
@@ -144,7 +146,7 @@ internal sealed partial class MeteringMiddleware(
     private static string? HeaderValue(HttpContext context, string name) =>
         context.Request.Headers.TryGetValue(name, out var value) && value.Count == 1 && !string.IsNullOrEmpty(value[0]) ? value[0] : null;
 
-    private static string ApiOperationName(LlmOperation operation) => operation switch
+    internal static string ApiOperationName(LlmOperation operation) => operation switch
     {
         LlmOperation.ChatCompletions => "chat.completions",
         LlmOperation.Completions => "completions",
