@@ -20,7 +20,7 @@ internal sealed partial class BudgetMetrics : IHostedService
     private readonly ILogger _logger;
     private readonly TimeSpan _refreshInterval;
     private readonly TrackedBudget[] _budgets;
-    private long _refreshStartedTicks = long.MinValue;
+    private long _refreshStartedTicks;
     private int _refreshing;
 
     public BudgetMetrics(

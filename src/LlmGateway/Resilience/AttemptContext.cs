@@ -662,7 +662,18 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("gen_ai.operation.name", operation);
+            activity.SetTag("gen_ai.provider.name", route.Provider.Name);
             activity.SetTag("gen_ai.request.model", route.UpstreamModel);
+            if (_request.MaxOutputTokens is { } maxTokens)
+            {
+                activity.SetTag("gen_ai.request.max_tokens", maxTokens);
+            }
+
+            if (_request.Temperature is { } temperature)
+            {
+                activity.SetTag("gen_ai.request.temperature", temperature);
+            }
+
             activity.SetTag("server.address", route.Provider.BaseAddress?.Host);
             activity.SetTag("llm_gateway.model", deployment.Model.Name);
             activity.SetTag("llm_gateway.deployment", deployment.Name);
