@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using System.Diagnostics;
+using LlmGateway.Caching;
 using LlmGateway.Configuration;
 using LlmGateway.Errors;
 using LlmGateway.Parsing;
@@ -103,6 +104,9 @@ internal sealed partial class MeteringMiddleware(
         }
 
         var key = MeteringFeature.KeyOf(context);
+        var cache = context.Features.Get<CacheFeature>();
+        var fromCache = cache is { IsHit: true };
+        var listCost = price?.CostOf(usage) ?? 0m;
         var record = new UsageRecord
         {
             Id = metering.RecordId,
@@ -121,7 +125,9 @@ internal sealed partial class MeteringMiddleware(
             Latency = latency,
             TimeToFirstToken = observer.FirstContentTimestamp != 0 ? Stopwatch.GetElapsedTime(started, observer.FirstContentTimestamp) : null,
             Usage = usage,
-            CostUsd = price?.CostOf(usage) ?? 0m,
+            CacheResult = CacheFeature.Name(cache?.Result ?? CacheResult.None),
+            CostUsd = fromCache ? 0m : listCost,
+            SavedCostUsd = fromCache ? listCost : 0m,
             Priced = price is not null,
             Estimated = estimated,
             ClientDisconnected = context.RequestAborted.IsCancellationRequested,

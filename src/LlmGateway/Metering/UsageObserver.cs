@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using LlmGateway.Caching;
 using LlmGateway.Responses;
 using LlmGateway.Routing;
 
@@ -56,7 +57,8 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
             HasUsage = true;
             Usage = usage;
             var upstreamModel = context.Features.Get<ModelRouteFeature>()?.Route.UpstreamModel ?? model;
-            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel));
+            var fromCache = context.Features.Get<CacheFeature>() is { IsHit: true };
+            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel), fromCache);
         }
     }
 
