@@ -42,6 +42,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddGuardrails(configuration);
         services.AddMetering();
         services.AddCaching();
+        services.AddResilience();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

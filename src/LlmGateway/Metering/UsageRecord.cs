@@ -44,6 +44,9 @@ public sealed record UsageRecord
 
     public TimeSpan Latency { get; init; }
 
+    /// <summary>For a stream: from the start of metering to the first event with generated content; otherwise null.</summary>
+    public TimeSpan? TimeToFirstToken { get; init; }
+
     public TokenUsage Usage { get; init; }
 
     /// <summary>The cost in USD; zero when <see cref="Priced"/> is false.</summary>

@@ -10,7 +10,7 @@ namespace LlmGateway.Tests.Functional;
 
 /// <summary>
 /// Every query of every panel of the shipped Grafana dashboard, run against a real Prometheus that scraped a gateway
-/// which served hits, errors, a guardrail block and a budget rejection, returns data.
+/// which served answers (whole and streamed), errors, a guardrail block and a budget rejection, returns data.
 /// </summary>
 [Collection(TelemetryTestGroup.Name)]
 public sealed class DashboardQueriesTests
@@ -28,6 +28,10 @@ public sealed class DashboardQueriesTests
         settings["Gateway:Guardrails:Policies:codewords:Models:0"] = "mock-*";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Type"] = "DenyList";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Terms:0"] = "project titan";
+
+        // A model with its circuit breaker on (the standard ones have theirs off), for the breaker-state panel.
+        settings["Gateway:Models:guarded-gpt:Provider"] = "mock";
+        settings["Gateway:Models:guarded-gpt:UpstreamModel"] = "mock-gpt";
         await using var gateway = await GatewayServer.StartAsync(settings);
 
         // Rates need a series to grow between scrapes: traffic before Prometheus's first scrapes and again after them.
@@ -55,7 +59,7 @@ public sealed class DashboardQueriesTests
             }
         }
 
-        checkedQueries.ShouldBe(17);
+        checkedQueries.ShouldBe(24);
     }
 
     private static async Task DriveTrafficAsync(GatewayServer gateway)
@@ -65,6 +69,12 @@ public sealed class DashboardQueriesTests
         {
             using var ok = await alice.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt")), Cancel);
             ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        using (var streamed = await alice.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt", stream: true)), Cancel))
+        {
+            streamed.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await streamed.Content.ReadAsStringAsync(Cancel)).ShouldContain("[DONE]");
         }
 
         using (var failing = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody("mock-gpt")) })
