@@ -76,6 +76,7 @@ public sealed partial class RequestTelemetry
                 { "gen_ai.operation.name", operation },
                 { "gen_ai.provider.name", record.Provider },
                 { "gen_ai.request.model", record.Model },
+                { "llm_gateway.cache.result", record.CacheResult },
             };
             if (failed)
             {
@@ -93,6 +94,7 @@ public sealed partial class RequestTelemetry
                 { "gen_ai.provider.name", record.Provider },
                 { "gen_ai.request.model", record.Model },
                 { "gen_ai.response.model", record.UpstreamModel },
+                { "llm_gateway.cache.result", record.CacheResult },
             });
         }
 
