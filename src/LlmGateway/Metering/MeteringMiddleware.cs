@@ -125,6 +125,8 @@ internal sealed partial class MeteringMiddleware(
             Latency = latency,
             TimeToFirstToken = observer.FirstContentTimestamp != 0 ? Stopwatch.GetElapsedTime(started, observer.FirstContentTimestamp) : null,
             Usage = usage,
+            ResponseId = observer.ResponseId,
+            FinishReasons = observer.ToFinishReasons(),
             CacheResult = CacheFeature.Name(cache?.Result ?? CacheResult.None),
             CostUsd = fromCache ? 0m : listCost,
             SavedCostUsd = fromCache ? listCost : 0m,

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using LlmGateway.Caching;
+using LlmGateway.Parsing;
 using LlmGateway.Responses;
 using LlmGateway.Routing;
 
@@ -8,10 +9,12 @@ namespace LlmGateway.Metering;
 /// <summary>
 /// Reads usage from the response as it passes: the usage chunk of a stream (dropped when the gateway asked for it
 /// on the client's behalf) or the <c>usage</c> of a JSON body. Counts streamed deltas, one token each, for the
-/// estimate needed when a stream ends without usage.
+/// estimate needed when a stream ends without usage. Also reads the response's id and finish reasons for the trace.
 /// </summary>
 internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, string model, bool hideUsageChunk) : IResponseObserver
 {
+    private ResponseMetadata _responseMetadata;
+
     public bool HasUsage { get; private set; }
 
     public TokenUsage Usage { get; private set; }
@@ -25,9 +28,17 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
     /// <summary>The <see cref="Stopwatch"/> timestamp of the first event with generated content; 0 before it.</summary>
     public long FirstContentTimestamp { get; private set; }
 
+    /// <summary>The id of the response the client received; null when it had none.</summary>
+    public string? ResponseId => _responseMetadata.Id;
+
+    /// <summary>Why the model stopped, one reason per choice, as the client received them; null when none was seen.</summary>
+    public string[]? ToFinishReasons() => _responseMetadata.ToFinishReasons();
+
     public bool OnEvent(in ServerSentEvent serverSentEvent)
     {
         var data = serverSentEvent.Data;
+        // Before usage: Anthropic's message_start and message_delta carry usage and the id or the stop reason.
+        _responseMetadata.ReadEvent(data);
         if (UsageReader.TryRead(data, out var usage))
         {
             // OpenAI streams carry usage once. Anthropic's carry it in parts (input in message_start, cumulative
@@ -52,6 +63,12 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
     {
         SawBody = true;
         BodyBytes = body.Length;
+        if (context.Features.Get<LlmRequestFeature>()?.Operation is not LlmOperation.Embeddings)
+        {
+            // Embeddings have neither id nor finish reason, and their bodies are long arrays of numbers.
+            _responseMetadata.ReadBody(body);
+        }
+
         if (UsageReader.TryRead(body, out var usage))
         {
             HasUsage = true;

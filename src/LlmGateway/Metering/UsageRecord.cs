@@ -49,6 +49,15 @@ public sealed record UsageRecord
 
     public TokenUsage Usage { get; init; }
 
+    /// <summary>The id of the response the client received (<c>chatcmpl-…</c>, <c>msg_…</c>, <c>resp_…</c>); null when it had none.</summary>
+    public string? ResponseId { get; init; }
+
+    /// <summary>
+    /// Why the model stopped, one reason per choice, as the client received them (<c>stop</c>, <c>end_turn</c>, ...);
+    /// for the Responses API, its status in the semantic conventions' terms. Null when the response gave none.
+    /// </summary>
+    public string[]? FinishReasons { get; init; }
+
     /// <summary>The cost in USD; zero when <see cref="Priced"/> is false.</summary>
     public decimal CostUsd { get; init; }
 

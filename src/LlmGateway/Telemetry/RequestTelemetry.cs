@@ -128,6 +128,8 @@ public sealed partial class RequestTelemetry
             serverSpan.SetTag("gen_ai.provider.name", record.Provider);
             serverSpan.SetTag("gen_ai.request.model", record.Model);
             serverSpan.SetTag("gen_ai.response.model", record.UpstreamModel);
+            serverSpan.SetTag("gen_ai.response.id", record.ResponseId);
+            serverSpan.SetTag("gen_ai.response.finish_reasons", record.FinishReasons);
             serverSpan.SetTag("gen_ai.usage.input_tokens", record.Usage.PromptTokens);
             serverSpan.SetTag("gen_ai.usage.output_tokens", record.Usage.CompletionTokens);
             serverSpan.SetTag("llm_gateway.key_id", record.KeyId);

@@ -21,6 +21,8 @@ public sealed class ObservabilityTests
     public async Task ExportedOtlpTrace_CarriesTheGenAiAttributes_OnTheServerSpanAndTheAttemptSpan()
     {
         const string TraceId = "5b8efff798038103d269b633813fc60c";
+        const string StreamTraceId = "6c9f0008a9149214e37ac744924fd71d";
+        string answerId, streamId;
         await using var receiver = await OtlpReceiver.StartAsync();
         await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
         var settings = TestSettings.Standard(upstream.BaseAddress);
@@ -39,11 +41,24 @@ public sealed class ObservabilityTests
             request.Headers.Add("traceparent", $"00-{TraceId}-b7ad6b7169203331-01");
             using var response = await client.SendAsync(request, Cancel);
             response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            using var answer = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Cancel));
+            answerId = answer.RootElement.GetProperty("id").GetString()!;
+            answer.RootElement.GetProperty("choices")[0].GetProperty("finish_reason").GetString().ShouldBe("stop");
+
+            using var streamRequest = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody("gpt-test", stream: true)) };
+            streamRequest.Headers.Add("traceparent", $"00-{StreamTraceId}-c8be7c827a314442-01");
+            using var streamed = await client.SendAsync(streamRequest, HttpCompletionOption.ResponseHeadersRead, Cancel);
+            streamed.StatusCode.ShouldBe(HttpStatusCode.OK);
+            var events = await streamed.Content.ReadAsStringAsync(Cancel);
+            using var firstChunk = JsonDocument.Parse(events.Split('\n').First(line => line.StartsWith("data: {", StringComparison.Ordinal))["data: ".Length..]);
+            streamId = firstChunk.RootElement.GetProperty("id").GetString()!;
+            events.ShouldContain("\"finish_reason\":\"stop\"");
         }
 
         // Stopping the gateway flushes its exporters; allow the batch a moment to arrive all the same.
         var waited = Stopwatch.StartNew();
-        while (!receiver.Spans.Any(s => s.TraceId == TraceId && s.Kind == SpanKind.Client) && waited.Elapsed < TimeSpan.FromSeconds(15))
+        while (!(receiver.Spans.Any(s => s.TraceId == TraceId && s.Kind == SpanKind.Client) && receiver.Spans.Any(s => s.TraceId == StreamTraceId && s.Kind == SpanKind.Client))
+            && waited.Elapsed < TimeSpan.FromSeconds(15))
         {
             await Task.Delay(50, Cancel);
         }
@@ -57,6 +72,9 @@ public sealed class ObservabilityTests
         server.Attributes["gen_ai.provider.name"].ShouldBe("mock");
         server.Attributes["gen_ai.request.model"].ShouldBe("gpt-test");
         server.Attributes["gen_ai.response.model"].ShouldBe("mock-gpt");
+        answerId.ShouldStartWith("chatcmpl-");
+        server.Attributes["gen_ai.response.id"].ShouldBe(answerId);
+        server.Attributes["gen_ai.response.finish_reasons"].ShouldBe(new object[] { "stop" });
         ((long)server.Attributes["gen_ai.usage.input_tokens"]).ShouldBeGreaterThan(0);
         server.Attributes["gen_ai.usage.output_tokens"].ShouldBe(16L);
         server.Attributes["llm_gateway.key_id"].ShouldBe("alice");
@@ -80,6 +98,13 @@ public sealed class ObservabilityTests
         attempt.Attributes["llm_gateway.deployment"].ShouldBe("mock/mock-gpt");
         attempt.Attributes["llm_gateway.attempt"].ShouldBe(1L);
         attempt.Attributes["http.response.status_code"].ShouldBe(200L);
+
+        var streamServer = receiver.Spans.Where(s => s.TraceId == StreamTraceId && s.Kind == SpanKind.Server && s.Attributes.ContainsKey("gen_ai.request.model"))
+            .ShouldHaveSingleItem();
+        streamId.ShouldStartWith("chatcmpl-");
+        streamId.ShouldNotBe(answerId);
+        streamServer.Attributes["gen_ai.response.id"].ShouldBe(streamId);
+        streamServer.Attributes["gen_ai.response.finish_reasons"].ShouldBe(new object[] { "stop" });
 
         foreach (var value in trace.SelectMany(s => s.Attributes.Values))
         {

@@ -197,11 +197,32 @@ public static class OtlpTraceDecoder
                 case (2, 0): value = reader.Varint() != 0; break;
                 case (3, 0): value = (long)reader.Varint(); break;
                 case (4, 1): value = BitConverter.Int64BitsToDouble((long)reader.Fixed64()); break;
+                case (5, 2): value = ReadArrayValue(reader.Bytes()); break;
                 default: reader.Skip(wireType); value = "(unsupported value)"; break;
             }
         }
 
         return value;
+    }
+
+    /// <summary>An <c>ArrayValue</c>: its repeated <c>AnyValue values = 1</c>, in order.</summary>
+    private static object[] ReadArrayValue(ReadOnlyMemory<byte> arrayValue)
+    {
+        var reader = new ProtoReader(arrayValue);
+        var values = new List<object>();
+        while (reader.Next(out var field, out var wireType))
+        {
+            if (field == 1 && wireType == 2)
+            {
+                values.Add(ReadAnyValue(reader.Bytes()));
+            }
+            else
+            {
+                reader.Skip(wireType);
+            }
+        }
+
+        return [.. values];
     }
 
     private static List<(int Field, ReadOnlyMemory<byte> Value)> Fields(ReadOnlyMemory<byte> message)
