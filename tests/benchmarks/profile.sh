@@ -14,6 +14,7 @@
 #                extra run and write the top functions to the output folder
 # Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
 # fixed-response nginx upstream on CPU 1 (BENCH_PROXY_CPUS, BENCH_LOAD_CPUS move them), all on 127.0.0.1.
+# The gateway starts as deploy/Dockerfile starts it (DOTNET_TC_DelaySingleProcMultiplier=1: see docs/benchmarks.md).
 # CPU time is the gateway process's user + system time from /proc.
 set -euo pipefail
 
@@ -138,7 +139,7 @@ for variant in "${variants[@]}"; do
     port=$(free_port)
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
-        DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
+        DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning "${environment[@]}" \
         dotnet "$gateway_dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
