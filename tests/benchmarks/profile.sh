@@ -5,7 +5,8 @@
 # Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--perf] VARIANT...
 #   VARIANT      NAME=SCENARIO[,SETTING...]: a folder in scenarios/ (KIND=load, UPSTREAM=static) plus settings:
 #                --Key=Value is passed to the gateway as a configuration override, NAME=VALUE is set in its
-#                environment, for example  full=full-pipeline  nopgo=full-pipeline,DOTNET_TieredPGO=0
+#                environment ('\,' for a comma inside a setting), for example
+#                full=full-pipeline  nopgo=full-pipeline,DOTNET_TieredPGO=0
 #   --seconds    length of each measured wrk run (default 5)
 #   --warmup     seconds of load per variant before the first round (default 30: until the JIT has tiered up)
 #   --rounds     rounds per variant, interleaved across variants; the report takes medians (default 3)
@@ -126,7 +127,9 @@ names=()
 for variant in "${variants[@]}"; do
     name=${variant%%=*}
     spec=${variant#*=}
-    IFS=, read -r -a parts <<<"$spec"
+    protected=${spec//\\,/$'\x1e'}
+    IFS=, read -r -a parts <<<"$protected"
+    parts=("${parts[@]//$'\x1e'/,}")
     scenario_dir="$bench/scenarios/${parts[0]}"
     [[ -f $scenario_dir/scenario.env ]] || { echo "no scenario folder $scenario_dir" >&2; exit 2; }
     REQUEST="" HEADERS=""
