@@ -1,5 +1,6 @@
 using LlmGateway.Admin;
 using LlmGateway.Authentication;
+using LlmGateway.Caching;
 using LlmGateway.Endpoints;
 using LlmGateway.Errors;
 using LlmGateway.Guardrails;
@@ -32,6 +33,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request
+    proxy.UseCaching();          // exact, then semantic cache hits answered here; misses captured as they stream
     proxy.UseResilience();       // attempts around the forwarder: retries, failover, fallback models
     proxy.UseProviderTranslation(); // per attempt: OpenAI <-> Anthropic, Azure deployments (outer stages see the client's shape)
 }).RequireVirtualKey();

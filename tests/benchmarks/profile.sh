@@ -132,9 +132,13 @@ for variant in "${variants[@]}"; do
     parts=("${parts[@]//$'\x1e'/,}")
     scenario_dir="$bench/scenarios/${parts[0]}"
     [[ -f $scenario_dir/scenario.env ]] || { echo "no scenario folder $scenario_dir" >&2; exit 2; }
-    REQUEST="" HEADERS=""
+    REQUEST="" HEADERS="" SEED_REQUEST=""
     # shellcheck source=/dev/null
     source "$scenario_dir/scenario.env"
+    if [[ -n $SEED_REQUEST ]] || grep -q BENCH_MOCK_URL "$scenario_dir/appsettings.json"; then
+        echo "${parts[0]}: scenarios that need a seed request or the mock provider run only in run.sh" >&2
+        exit 2
+    fi
     arguments=() environment=()
     for setting in "${parts[@]:1}"; do
         if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi

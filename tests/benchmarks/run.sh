@@ -259,12 +259,25 @@ start_gateway() {
     gateway_port=$(free_port)
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
-        DOTNET_TC_DelaySingleProcMultiplier=1 \
+        DOTNET_TC_DelaySingleProcMultiplier=1 BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning \
         dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir"
     gateway_pid=$last_pid
     wait_for_http "http://127.0.0.1:$gateway_port/healthz" "$gateway_pid" "the gateway ($name)"
+}
+
+# Sends one request before any load (e.g. the answer a semantic-cache scenario then hits), and waits until the
+# gateway has stored it: the next request must not be a miss.
+seed() {
+    local url=$1 body=$2 headers=$3 name=$4 args=() header
+    IFS='|' read -ra header <<<"$headers"
+    for h in "${header[@]}"; do args+=(-H "$h"); done
+    curl -fsS -o /dev/null -H 'Content-Type: application/json' "${args[@]}" --data-binary "@$bench/requests/$body" "$url" || {
+        echo "the seed request of $name failed" >&2
+        exit 1
+    }
+    sleep 1
 }
 
 # ---------------------------------------------------------------------------------------------- measurements
@@ -339,11 +352,11 @@ declare -A ttfb_failed=()
 
 # Starts one gateway per scenario folder and adds it to the targets.
 start_scenarios() {
-    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS upstream_url url
+    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS SEED_REQUEST upstream_url url
     for dir in "$bench"/scenarios/*/; do
         dir=${dir%/}
         name=$(basename "$dir")
-        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS=""
+        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS="" SEED_REQUEST=""
         # shellcheck source=/dev/null
         source "$dir/scenario.env"
         printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
@@ -354,6 +367,7 @@ start_scenarios() {
         esac
         start_gateway "$dir" "$upstream_url"
         url="http://127.0.0.1:$gateway_port/v1/chat/completions"
+        [[ -z "$SEED_REQUEST" ]] || seed "$url" "$SEED_REQUEST" "$HEADERS" "$name"
         case "$KIND" in
             load) load_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;
             ttfb) ttfb_targets+=("gateway:$name${sep}$url${sep}$REQUEST${sep}$HEADERS${sep}$gateway_pid") ;;

@@ -52,6 +52,9 @@ public sealed record SemanticCacheOptions
 
     /// <summary>Texts sent in one embeddings request at most; concurrent lookups are batched up to this.</summary>
     public int MaxBatchSize { get; init; } = 32;
+
+    /// <summary>How long a request waits for its embedding before it goes upstream without the semantic cache.</summary>
+    public TimeSpan EmbeddingTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }
 
 /// <summary>What one route does differently from the <c>Gateway:Cache</c> defaults.</summary>

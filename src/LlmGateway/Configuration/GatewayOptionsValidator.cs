@@ -1,5 +1,6 @@
 using System.Globalization;
 using LlmGateway.Authentication;
+using LlmGateway.Caching;
 using LlmGateway.Metering;
 using Microsoft.Extensions.Options;
 
@@ -116,7 +117,27 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
         }
 
         MeteringOptionsValidation.Collect(options, errors);
+        CacheOptionsValidation.Collect(options, errors);
         return errors;
+    }
+
+    /// <summary>Whether <paramref name="route"/> names a model (exact or pattern, as configured) or an alias, for per-route settings.</summary>
+    internal static bool IsModelOrAlias(GatewayOptions options, string route)
+    {
+        if (options.Models.ContainsKey(route))
+        {
+            return true;
+        }
+
+        foreach (var model in options.Models.Values)
+        {
+            if (model.Aliases.Contains(route))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     private static void ValidateProvider(string key, ProviderOptions provider, IConfiguration configuration, List<string> errors)

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using LlmGateway.Routing;
+using LlmGateway.Telemetry;
 using Yarp.ReverseProxy.Forwarder;
 
 namespace LlmGateway.Errors;
@@ -6,58 +8,75 @@ namespace LlmGateway.Errors;
 /// <summary>
 /// The outermost stage: turns unhandled exceptions, forwarding failures and the framework's empty error
 /// statuses (404, 405, 413) into OpenAI-shaped errors, so that every failure a client sees parses in its SDK.
+/// Being outermost, it also sees how every refused request ended, and has it logged (metered requests log themselves).
 /// </summary>
-internal sealed partial class ErrorResponsesMiddleware(RequestDelegate next, ILogger<ErrorResponsesMiddleware> logger)
+internal sealed partial class ErrorResponsesMiddleware(RequestDelegate next, RequestTelemetry telemetry, ILogger<ErrorResponsesMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
+        var started = Stopwatch.GetTimestamp();
         var task = next(context);
         if (task.IsCompletedSuccessfully && (context.Response.StatusCode < 400 || context.Response.HasStarted))
         {
+            if (context.Response.StatusCode >= 400)
+            {
+                telemetry.RecordRefusal(context, Stopwatch.GetElapsedTime(started));
+            }
+
             return Task.CompletedTask;
         }
 
-        return AwaitAndDescribeAsync(task, context);
+        return AwaitAndDescribeAsync(task, context, started);
     }
 
-    private async Task AwaitAndDescribeAsync(Task inner, HttpContext context)
+    private async Task AwaitAndDescribeAsync(Task inner, HttpContext context, long started)
     {
         try
         {
-            await inner;
-        }
-        catch (BadHttpRequestException exception)
-        {
-            if (!context.Response.HasStarted)
+            try
             {
-                await GatewayError.ForStatus(exception.StatusCode, context.Request.Method, context.Request.Path).WriteAsync(context.Response);
+                await inner;
+            }
+            catch (BadHttpRequestException exception)
+            {
+                if (!context.Response.HasStarted)
+                {
+                    await GatewayError.ForStatus(exception.StatusCode, context.Request.Method, context.Request.Path).WriteAsync(context.Response);
+                }
+
+                return;
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception exception)
+            {
+                LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
+                if (context.Response.HasStarted)
+                {
+                    throw;
+                }
+
+                context.Response.Clear();
+                await GatewayError.Internal().WriteAsync(context.Response);
+                return;
             }
 
-            return;
-        }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
-        {
-            return;
-        }
-        catch (Exception exception)
-        {
-            LogUnhandled(logger, exception, context.Request.Method, context.Request.Path);
-            if (context.Response.HasStarted)
+            if (context.Response.HasStarted || context.Response.StatusCode < 400 || context.RequestAborted.IsCancellationRequested)
             {
-                throw;
+                return;
             }
 
-            context.Response.Clear();
-            await GatewayError.Internal().WriteAsync(context.Response);
-            return;
+            await Describe(context).WriteAsync(context.Response);
         }
-
-        if (context.Response.HasStarted || context.Response.StatusCode < 400 || context.RequestAborted.IsCancellationRequested)
+        finally
         {
-            return;
+            if (context.Response.StatusCode >= 400)
+            {
+                telemetry.RecordRefusal(context, Stopwatch.GetElapsedTime(started));
+            }
         }
-
-        await Describe(context).WriteAsync(context.Response);
     }
 
     private GatewayError Describe(HttpContext context)

@@ -83,10 +83,12 @@ public sealed record GatewayError(int StatusCode, string Message, string Type, s
 
     /// <summary>
     /// Writes the error as the response. Clients of the Anthropic-compatible <c>/v1/messages</c> get it in Anthropic's
-    /// shape, <c>{"type":"error","error":{"type","message"}}</c>, so their SDK reads it as an API error.
+    /// shape, <c>{"type":"error","error":{"type","message"}}</c>, so their SDK reads it as an API error. The error also
+    /// becomes a request feature, so that the request's log line can name its code.
     /// </summary>
     public Task WriteAsync(HttpResponse response)
     {
+        response.HttpContext.Features.Set(this);
         response.StatusCode = StatusCode;
         response.ContentType = "application/json";
         var buffer = new ArrayBufferWriter<byte>(256);

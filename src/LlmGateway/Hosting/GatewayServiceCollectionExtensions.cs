@@ -1,4 +1,5 @@
 using LlmGateway.Authentication;
+using LlmGateway.Caching;
 using LlmGateway.Configuration;
 using LlmGateway.Guardrails;
 using LlmGateway.Metering;
@@ -40,6 +41,8 @@ public static class GatewayServiceCollectionExtensions
         services.AddVirtualKeys();
         services.AddGuardrails(configuration);
         services.AddMetering();
+        services.AddCaching();
+        services.AddResilience();
 
         services.AddSingleton<GatewayProxyConfigProvider>();
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());

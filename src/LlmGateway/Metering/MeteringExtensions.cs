@@ -27,6 +27,8 @@ public static class MeteringExtensions
         services.TryAddSingleton<IBudgetStore>(sp => sp.GetRequiredService<SharedRedis>().Connection is { } redis
             ? new RedisBudgetStore(redis)
             : new InMemoryBudgetStore());
+        services.TryAddSingleton<BudgetMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<BudgetMetrics>());
         services.TryAddSingleton<IRateLimitStore>(sp => sp.GetRequiredService<SharedRedis>().Connection is { } redis
             ? new RedisRateLimitStore(redis)
             : new InMemoryRateLimitStore(sp.GetRequiredService<TimeProvider>()));

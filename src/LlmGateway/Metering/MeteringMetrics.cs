@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using LlmGateway.Telemetry;
 
@@ -10,6 +11,7 @@ public sealed class MeteringMetrics
     private readonly Counter<double> _cost;
     private readonly Counter<long> _unpriced;
     private readonly Counter<long> _estimated;
+    private readonly Counter<double> _saved;
 
     public MeteringMetrics(GatewayTelemetry telemetry)
     {
@@ -18,6 +20,8 @@ public sealed class MeteringMetrics
         _cost = meter.CreateCounter<double>("llmgateway.usage.cost", "USD", "Cost of metered requests at list price, by model and provider.");
         _unpriced = meter.CreateCounter<long>("llmgateway.usage.unpriced_requests", "{request}", "Requests for models without a price: tokens counted, money not.");
         _estimated = meter.CreateCounter<long>("llmgateway.usage.estimated_requests", "{request}", "Requests whose usage the upstream did not report and the gateway estimated.");
+        _saved = meter.CreateCounter<double>("llmgateway.cache.saved_cost", "USD",
+            "What answers served from the cache would have cost upstream at list price, by model, team, key id and cache result (hit, semantic-hit).");
     }
 
     public void Record(UsageRecord record)
@@ -33,6 +37,17 @@ public sealed class MeteringMetrics
         if (_cost.Enabled && record.Priced)
         {
             _cost.Add((double)record.CostUsd, new("gen_ai.request.model", record.Model), new("gen_ai.provider.name", record.Provider));
+        }
+
+        if (_saved.Enabled && record.SavedCostUsd > 0)
+        {
+            _saved.Add((double)record.SavedCostUsd, new TagList
+            {
+                { "gen_ai.request.model", record.Model },
+                { "llm_gateway.team", record.Team ?? "" },
+                { "llm_gateway.key_id", record.KeyId },
+                { "llm_gateway.cache.result", record.CacheResult },
+            });
         }
 
         if (_unpriced.Enabled && !record.Priced)

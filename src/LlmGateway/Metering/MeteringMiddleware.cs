@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.Features;
 using System.Diagnostics;
+using LlmGateway.Caching;
 using LlmGateway.Configuration;
 using LlmGateway.Errors;
 using LlmGateway.Parsing;
@@ -75,13 +76,14 @@ internal sealed partial class MeteringMiddleware(
             }
             finally
             {
-                Record(context, request, metering, observer, failed, Stopwatch.GetElapsedTime(started));
+                Record(context, request, metering, observer, failed, started);
             }
         }
     }
 
-    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, TimeSpan latency)
+    private void Record(HttpContext context, LlmRequestFeature request, MeteringFeature metering, UsageObserver observer, bool failed, long started)
     {
+        var latency = Stopwatch.GetElapsedTime(started);
         // Attempts beneath may have moved the request to another deployment: attribute and price it by the one that answered.
         var served = context.Features.GetRequiredFeature<ModelRouteFeature>().Route;
         var price = prices.Find(request.Model, served.UpstreamModel);
@@ -102,6 +104,9 @@ internal sealed partial class MeteringMiddleware(
         }
 
         var key = MeteringFeature.KeyOf(context);
+        var cache = context.Features.Get<CacheFeature>();
+        var fromCache = cache is { IsHit: true };
+        var listCost = price?.CostOf(usage) ?? 0m;
         var record = new UsageRecord
         {
             Id = metering.RecordId,
@@ -118,8 +123,11 @@ internal sealed partial class MeteringMiddleware(
             Streamed = request.Stream,
             StatusCode = status,
             Latency = latency,
+            TimeToFirstToken = observer.FirstContentTimestamp != 0 ? Stopwatch.GetElapsedTime(started, observer.FirstContentTimestamp) : null,
             Usage = usage,
-            CostUsd = price?.CostOf(usage) ?? 0m,
+            CacheResult = CacheFeature.Name(cache?.Result ?? CacheResult.None),
+            CostUsd = fromCache ? 0m : listCost,
+            SavedCostUsd = fromCache ? listCost : 0m,
             Priced = price is not null,
             Estimated = estimated,
             ClientDisconnected = context.RequestAborted.IsCancellationRequested,
@@ -144,7 +152,7 @@ internal sealed partial class MeteringMiddleware(
     private static string? HeaderValue(HttpContext context, string name) =>
         context.Request.Headers.TryGetValue(name, out var value) && value.Count == 1 && !string.IsNullOrEmpty(value[0]) ? value[0] : null;
 
-    private static string ApiOperationName(LlmOperation operation) => operation switch
+    internal static string ApiOperationName(LlmOperation operation) => operation switch
     {
         LlmOperation.ChatCompletions => "chat.completions",
         LlmOperation.Completions => "completions",

@@ -35,7 +35,7 @@ internal static class MeteringOptionsValidation
         foreach (var (route, overrides) in metering.Routes)
         {
             var key = $"{Section}:Metering:Routes:{route}";
-            if (!options.Models.ContainsKey(route) && !options.Models.Values.Any(model => model.Aliases.Contains(route)))
+            if (!GatewayOptionsValidator.IsModelOrAlias(options, route))
             {
                 errors.Add($"{key}: there is no model or alias '{route}' under {Section}:Models.");
             }

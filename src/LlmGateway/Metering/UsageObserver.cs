@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using LlmGateway.Caching;
 using LlmGateway.Responses;
 using LlmGateway.Routing;
 
@@ -20,6 +22,9 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
 
     public bool SawBody { get; private set; }
 
+    /// <summary>The <see cref="Stopwatch"/> timestamp of the first event with generated content; 0 before it.</summary>
+    public long FirstContentTimestamp { get; private set; }
+
     public bool OnEvent(in ServerSentEvent serverSentEvent)
     {
         var data = serverSentEvent.Data;
@@ -34,7 +39,10 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
 
         if (HasNonEmptyDelta(data))
         {
-            StreamedDeltas++;
+            if (StreamedDeltas++ == 0)
+            {
+                FirstContentTimestamp = Stopwatch.GetTimestamp();
+            }
         }
 
         return true;
@@ -49,7 +57,8 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
             HasUsage = true;
             Usage = usage;
             var upstreamModel = context.Features.Get<ModelRouteFeature>()?.Route.UpstreamModel ?? model;
-            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel));
+            var fromCache = context.Features.Get<CacheFeature>() is { IsHit: true };
+            MeteringHeaders.Write(context.Response, usage, prices.Find(model, upstreamModel), fromCache);
         }
     }
 

@@ -27,8 +27,14 @@ public sealed record UsageRecord
     /// <summary>The provider deployment that answered, when routing uses deployments; otherwise null.</summary>
     public string? Deployment { get; init; }
 
-    /// <summary><c>none</c> (no cache in the path), <c>miss</c> or <c>hit</c>.</summary>
+    /// <summary><c>none</c> (no cache on the route), <c>miss</c>, <c>hit</c>, <c>semantic-hit</c> or <c>bypass</c>.</summary>
     public string CacheResult { get; init; } = "none";
+
+    /// <summary>True when the answer came from the cache: no upstream call, zero cost.</summary>
+    public bool ServedFromCache => CacheResult is "hit" or "semantic-hit";
+
+    /// <summary>For an answer served from the cache, what the upstream would have charged for it; otherwise zero.</summary>
+    public decimal SavedCostUsd { get; init; }
 
     public required string Operation { get; init; }
 
@@ -37,6 +43,9 @@ public sealed record UsageRecord
     public int StatusCode { get; init; }
 
     public TimeSpan Latency { get; init; }
+
+    /// <summary>For a stream: from the start of metering to the first event with generated content; otherwise null.</summary>
+    public TimeSpan? TimeToFirstToken { get; init; }
 
     public TokenUsage Usage { get; init; }
 

@@ -91,7 +91,8 @@ internal sealed partial class RateLimitMiddleware(
         }
         finally
         {
-            var used = metering.Record?.Usage.TotalTokens ?? metering.WorstCaseTokens;
+            // An answer from the cache used no upstream tokens: it counts as a request, not against the token limits.
+            var used = metering.Record is { } record ? (record.ServedFromCache ? 0 : record.Usage.TotalTokens) : metering.WorstCaseTokens;
             var unused = metering.WorstCaseTokens - used;
             foreach (var entry in limited)
             {

@@ -42,6 +42,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
     private readonly DeploymentSelector _selector;
     private readonly IHttpForwarder _forwarder;
     private readonly TimeProvider _timeProvider;
+    private readonly ResilienceMetrics _metrics;
     private readonly ILogger _logger;
     private readonly IHttpRequestLifetimeFeature _client;
     private readonly string _publicModel;
@@ -64,8 +65,10 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
     private const int HedgeWon = 2;
 
     public AttemptContext(
-        HttpContext context, ModelRouteFeature route, RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ILogger logger)
+        HttpContext context, ModelRouteFeature route, RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider,
+        ResilienceMetrics metrics, ILogger logger)
     {
+        _metrics = metrics;
         _forwarder = forwarder;
         _context = context;
         _route = route;
@@ -251,6 +254,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             {
                 // Opened (or probing) since it was chosen: skip it without sending anything.
                 LogBreakerOpen(_logger, deployment.Model.Name, deployment.Name);
+                _metrics.RecordAttempt(deployment, ResilienceMetrics.BreakerOpen);
                 (_tried ??= []).Add(deployment);
             }
         }
@@ -280,6 +284,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         {
             if (await ForwardHedgedAsync(deployment, hedgingDelay) is { } hedgeOutcome)
             {
+                _metrics.RecordAttempt(deployment, ResilienceMetrics.Cancelled);
                 return hedgeOutcome;
             }
         }
@@ -289,6 +294,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         }
 
         var outcome = Classify();
+        _metrics.RecordAttempt(deployment, outcome.Result);
         if (_headersAt != 0)
         {
             deployment.Latency.Add(_timeProvider.GetElapsedTime(started, _headersAt));
@@ -407,6 +413,8 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
                 cluster.Config.HttpRequest ?? ForwarderRequestConfig.Empty, _context.GetReverseProxyFeature().Route.Transformer, cancellationToken);
             var status = shadow.Response.StatusCode;
             var good = error == ForwarderError.None && status is < 500 and not StatusCodes.Status429TooManyRequests;
+            _metrics.RecordAttempt(choice.Deployment, good ? AttemptResult.Passed
+                : error != ForwarderError.None ? AttemptResult.ConnectionFailed : AttemptResult.RetryableStatus);
             activity?.SetTag("http.response.status_code", status);
             if (!good)
             {
@@ -417,6 +425,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            _metrics.RecordAttempt(choice.Deployment, ResilienceMetrics.Cancelled);
             return null;
         }
     }
@@ -653,7 +662,18 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         if (activity is { IsAllDataRequested: true })
         {
             activity.SetTag("gen_ai.operation.name", operation);
+            activity.SetTag("gen_ai.provider.name", route.Provider.Name);
             activity.SetTag("gen_ai.request.model", route.UpstreamModel);
+            if (_request.MaxOutputTokens is { } maxTokens)
+            {
+                activity.SetTag("gen_ai.request.max_tokens", maxTokens);
+            }
+
+            if (_request.Temperature is { } temperature)
+            {
+                activity.SetTag("gen_ai.request.temperature", temperature);
+            }
+
             activity.SetTag("server.address", route.Provider.BaseAddress?.Host);
             activity.SetTag("llm_gateway.model", deployment.Model.Name);
             activity.SetTag("llm_gateway.deployment", deployment.Name);

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Yarp.ReverseProxy.Transforms;
 using Yarp.ReverseProxy.Transforms.Builder;
 
@@ -5,6 +6,14 @@ namespace LlmGateway.Resilience;
 
 public static class ResilienceExtensions
 {
+    /// <summary>Registers the resilience stage's metrics (attempts by outcome, breaker state).</summary>
+    public static IServiceCollection AddResilience(this IServiceCollection services)
+    {
+        services.TryAddSingleton<ResilienceMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<ResilienceMetrics>());
+        return services;
+    }
+
     /// <summary>
     /// Retries, fails over and breaks circuits around YARP's forwarder. Place it last, so that stages before it
     /// (metering, caching) see only the response that reaches the client.

@@ -9,7 +9,8 @@ namespace LlmGateway.Resilience;
 /// fallback models, circuit breaking, total deadline) and answers for the one that ends the request.
 /// </summary>
 internal sealed class ResilienceMiddleware(
-    RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ILogger<ResilienceMiddleware> logger)
+    RequestDelegate next, DeploymentSelector selector, IHttpForwarder forwarder, TimeProvider timeProvider, ResilienceMetrics metrics,
+    ILogger<ResilienceMiddleware> logger)
 {
     public Task InvokeAsync(HttpContext context)
     {
@@ -23,7 +24,7 @@ internal sealed class ResilienceMiddleware(
 
     private async Task RunAttemptsAsync(HttpContext context, ModelRouteFeature route)
     {
-        var attempts = new AttemptContext(context, route, next, selector, forwarder, timeProvider, logger);
+        var attempts = new AttemptContext(context, route, next, selector, forwarder, timeProvider, metrics, logger);
         var outcome = await attempts.RunAsync();
         await attempts.CompleteAsync(outcome);
     }

@@ -1,8 +1,12 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Globalization;
+using LlmGateway.Authentication;
+using LlmGateway.Errors;
 using LlmGateway.Metering;
 using LlmGateway.Parsing;
+using LlmGateway.Routing;
+using Yarp.ReverseProxy.Model;
 
 namespace LlmGateway.Telemetry;
 
@@ -16,8 +20,12 @@ public sealed partial class RequestTelemetry
     private static readonly double[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
     private static readonly double[] DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
 
+    // The boundaries the GenAI semantic conventions advise for gen_ai.server.time_to_first_token.
+    private static readonly double[] TimeToFirstTokenBuckets = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0];
+
     private readonly Histogram<long> _tokenUsage;
     private readonly Histogram<double> _operationDuration;
+    private readonly Histogram<double> _timeToFirstToken;
     private readonly Counter<long> _requests;
     private readonly Counter<double> _cost;
     private readonly Counter<long> _rejections;
@@ -30,6 +38,9 @@ public sealed partial class RequestTelemetry
             advice: new InstrumentAdvice<long> { HistogramBucketBoundaries = Array.ConvertAll(TokenBuckets, b => (long)b) });
         _operationDuration = meter.CreateHistogram("gen_ai.client.operation.duration", "s", "Duration of GenAI operations through the gateway.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = DurationBuckets });
+        _timeToFirstToken = meter.CreateHistogram("gen_ai.server.time_to_first_token", "s",
+            "Successful streamed requests: time from the gateway starting the call (after parsing, input guards and routing) to the first event with generated content.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = TimeToFirstTokenBuckets });
         _requests = meter.CreateCounter<long>("llmgateway.requests", "{request}", "Metered requests by model, provider, team, key id, status and cache result.");
         _cost = meter.CreateCounter<double>("llmgateway.cost", "USD", "Spend at list price by model, provider, team and key id.");
         _rejections = meter.CreateCounter<long>("llmgateway.rejections", "{request}",
@@ -65,6 +76,7 @@ public sealed partial class RequestTelemetry
                 { "gen_ai.operation.name", operation },
                 { "gen_ai.provider.name", record.Provider },
                 { "gen_ai.request.model", record.Model },
+                { "llm_gateway.cache.result", record.CacheResult },
             };
             if (failed)
             {
@@ -72,6 +84,18 @@ public sealed partial class RequestTelemetry
             }
 
             _operationDuration.Record(record.Latency.TotalSeconds, tags);
+        }
+
+        if (record.TimeToFirstToken is { } timeToFirstToken && !failed && _timeToFirstToken.Enabled)
+        {
+            _timeToFirstToken.Record(timeToFirstToken.TotalSeconds, new TagList
+            {
+                { "gen_ai.operation.name", operation },
+                { "gen_ai.provider.name", record.Provider },
+                { "gen_ai.request.model", record.Model },
+                { "gen_ai.response.model", record.UpstreamModel },
+                { "llm_gateway.cache.result", record.CacheResult },
+            });
         }
 
         if (_requests.Enabled)
@@ -111,6 +135,10 @@ public sealed partial class RequestTelemetry
             serverSpan.SetTag("llm_gateway.cost_usd", (double)record.CostUsd);
             serverSpan.SetTag("llm_gateway.cache.result", record.CacheResult);
             serverSpan.SetTag("llm_gateway.usage.estimated", record.Estimated);
+            if (record.TimeToFirstToken is { } firstChunk)
+            {
+                serverSpan.SetTag("gen_ai.response.time_to_first_chunk", firstChunk.TotalSeconds);
+            }
             if (failed)
             {
                 serverSpan.SetTag("error.type", status);
@@ -138,6 +166,32 @@ public sealed partial class RequestTelemetry
         }
     }
 
+    /// <summary>
+    /// Logs a request to the LLM API that ended in an error before metering recorded it (a refused key, a bad body, an
+    /// unknown model, a guardrail block, a rate limit or budget): the same fields as a metered request's line, with
+    /// nothing consumed, and the error's code. Metered requests and other endpoints are left alone.
+    /// </summary>
+    public void RecordRefusal(HttpContext context, TimeSpan latency)
+    {
+        if (!_logger.IsEnabled(LogLevel.Information) || context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null)
+        {
+            return;
+        }
+
+        var metering = context.Features.Get<MeteringFeature>();
+        if (metering?.Record is not null)
+        {
+            return;
+        }
+
+        var request = context.Features.Get<LlmRequestFeature>();
+        var route = context.Features.Get<ModelRouteFeature>()?.Route;
+        var key = context.Features.Get<ClientIdentityFeature>()?.Key;
+        LogRefusedRequest(_logger, metering?.RecordId, request is null ? null : MeteringMiddleware.ApiOperationName(request.Operation), request?.Model,
+            route?.Provider.Name, route?.Deployment.Name, key?.Id, key?.Team, request?.User ?? key?.User, context.Response.StatusCode,
+            latency.TotalMilliseconds, 0, 0, 0m, "none", false, context.RequestAborted.IsCancellationRequested, context.Features.Get<GatewayError>()?.Code);
+    }
+
     /// <summary>The semantic conventions' operation names for the API operations the gateway serves.</summary>
     private static string GenAiOperationName(string apiOperation) => apiOperation switch
     {
@@ -153,4 +207,12 @@ public sealed partial class RequestTelemetry
     private static partial void LogRequest(ILogger logger, string recordId, string operation, string model, string provider, string? deployment,
         string keyId, string? team, string? user, int statusCode, double latencyMs, long promptTokens, long completionTokens,
         decimal costUsd, string cacheResult, bool estimated, bool clientDisconnected);
+
+    [LoggerMessage(EventId = 801, Level = LogLevel.Information,
+        Message = "Request {RecordId} refused: {Operation} {Model} via {Provider}/{Deployment} for key {KeyId} (team {Team}, user {User}): " +
+                  "{StatusCode} {ErrorCode} in {LatencyMs:0.0} ms, {PromptTokens}+{CompletionTokens} tokens, {CostUsd} USD, cache {CacheResult}, " +
+                  "estimated {Estimated}, client disconnected {ClientDisconnected}")]
+    private static partial void LogRefusedRequest(ILogger logger, string? recordId, string? operation, string? model, string? provider, string? deployment,
+        string? keyId, string? team, string? user, int statusCode, double latencyMs, long promptTokens, long completionTokens,
+        decimal costUsd, string cacheResult, bool estimated, bool clientDisconnected, string? errorCode);
 }

@@ -20,6 +20,9 @@ public sealed record TelemetryOptions
     public string? OtlpEndpoint { get; init; }
 
     public OtlpExportProtocol OtlpProtocol { get; init; } = OtlpExportProtocol.Grpc;
+
+    /// <summary>How old the budget gauges' values may get before a scrape has them read again from the budget store.</summary>
+    public TimeSpan BudgetRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
 
 internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOptions>
@@ -40,6 +43,11 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
         if (!string.IsNullOrEmpty(options.OtlpEndpoint) && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
         {
             errors.Add($"{TelemetryOptions.SectionName}:OtlpEndpoint must be an absolute URL (got '{options.OtlpEndpoint}').");
+        }
+
+        if (options.BudgetRefreshInterval <= TimeSpan.Zero)
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:BudgetRefreshInterval must be positive (got '{options.BudgetRefreshInterval}').");
         }
 
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

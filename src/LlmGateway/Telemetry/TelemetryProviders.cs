@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
+using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -34,8 +35,8 @@ internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, Pro
 
         if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
         {
-            tracing.AddOtlpExporter(otlp => Configure(otlp, settings));
-            metrics.AddOtlpExporter(otlp => Configure(otlp, settings));
+            tracing.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/traces"));
+            metrics.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/metrics"));
         }
 
         _tracerProvider = tracing.Build();
@@ -56,9 +57,16 @@ internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, Pro
         _meterProvider?.Dispose();
     }
 
-    private static void Configure(OpenTelemetry.Exporter.OtlpExporterOptions otlp, TelemetryOptions settings)
+    /// <summary>
+    /// Over HTTP each signal has its own path under the collector's base URL; the exporter uses an endpoint set in code
+    /// as it is, so the path is added here (as the exporter itself does for <c>OTEL_EXPORTER_OTLP_ENDPOINT</c>).
+    /// </summary>
+    internal static void Configure(OtlpExporterOptions otlp, TelemetryOptions settings, string signalPath)
     {
-        otlp.Endpoint = new Uri(settings.OtlpEndpoint!);
+        var endpoint = new Uri(settings.OtlpEndpoint!);
         otlp.Protocol = settings.OtlpProtocol;
+        otlp.Endpoint = settings.OtlpProtocol == OtlpExportProtocol.HttpProtobuf
+            ? new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/" + signalPath)
+            : endpoint;
     }
 }

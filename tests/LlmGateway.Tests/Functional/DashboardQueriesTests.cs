@@ -1,16 +1,19 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Headers;
 using System.Text.Json;
+using LlmGateway.Caching;
 using LlmGateway.MockProvider;
 using LlmGateway.Testing;
 using LlmGateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
 namespace LlmGateway.Tests.Functional;
 
 /// <summary>
 /// Every query of every panel of the shipped Grafana dashboard, run against a real Prometheus that scraped a gateway
-/// which served hits, errors, a guardrail block and a budget rejection, returns data.
+/// which served answers (whole and streamed), errors, a guardrail block and a budget rejection, returns data.
 /// </summary>
 [Collection(TelemetryTestGroup.Name)]
 public sealed class DashboardQueriesTests
@@ -28,6 +31,16 @@ public sealed class DashboardQueriesTests
         settings["Gateway:Guardrails:Policies:codewords:Models:0"] = "mock-*";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Type"] = "DenyList";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Terms:0"] = "project titan";
+
+        // The cache on for every route, for the hit-rate and saved-dollars panels. The semantic cache's embeddings
+        // model is the dead provider, so every semantic lookup fails and is counted, for the cache-errors panel.
+        settings["Gateway:Cache:Enabled"] = "true";
+        settings["Gateway:Cache:Semantic:Enabled"] = "true";
+        settings["Gateway:Cache:Semantic:EmbeddingModel"] = "dead-model";
+
+        // A model with its circuit breaker on (the standard ones have theirs off), for the breaker-state panel.
+        settings["Gateway:Models:guarded-gpt:Provider"] = "mock";
+        settings["Gateway:Models:guarded-gpt:UpstreamModel"] = "mock-gpt";
         await using var gateway = await GatewayServer.StartAsync(settings);
 
         // Rates need a series to grow between scrapes: traffic before Prometheus's first scrapes and again after them.
@@ -55,7 +68,7 @@ public sealed class DashboardQueriesTests
             }
         }
 
-        checkedQueries.ShouldBe(17);
+        checkedQueries.ShouldBe(29);
     }
 
     private static async Task DriveTrafficAsync(GatewayServer gateway)
@@ -63,13 +76,22 @@ public sealed class DashboardQueriesTests
         using var alice = gateway.CreateHttpClient(TestSettings.VirtualKey);
         for (var i = 0; i < 3; i++)
         {
+            // The first is stored in the cache, the others are hits.
             using var ok = await alice.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt")), Cancel);
             ok.StatusCode.ShouldBe(HttpStatusCode.OK);
+            await CacheWritesSettledAsync(gateway);
+        }
+
+        using (var streamed = await alice.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt", stream: true)), Cancel))
+        {
+            streamed.StatusCode.ShouldBe(HttpStatusCode.OK);
+            (await streamed.Content.ReadAsStringAsync(Cancel)).ShouldContain("[DONE]");
         }
 
         using (var failing = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody("mock-gpt")) })
         {
             failing.Headers.Add(MockProviderHeaders.ErrorStatus, "500");
+            failing.Headers.CacheControl = new CacheControlHeaderValue { NoStore = true }; // not the cached answer
             using var error = await alice.SendAsync(failing, Cancel);
             error.StatusCode.ShouldBe(HttpStatusCode.InternalServerError);
         }
@@ -83,6 +105,15 @@ public sealed class DashboardQueriesTests
         using (var overBudget = await bob.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt")), Cancel))
         {
             await overBudget.ShouldBeOpenAiErrorAsync(HttpStatusCode.TooManyRequests, "budget_exceeded");
+        }
+    }
+
+    private static async Task CacheWritesSettledAsync(GatewayServer gateway)
+    {
+        var writer = gateway.Services.GetRequiredService<CacheWriter>();
+        for (var i = 0; i < 500 && writer.Pending > 0; i++)
+        {
+            await Task.Delay(10, Cancel);
         }
     }
 }

@@ -1,5 +1,6 @@
 -- wrk script: POSTs one JSON body with extra headers and prints one machine-readable result line.
---   BENCH_BODY_FILE  the request body
+--   BENCH_BODY_FILE  the request body; each "__UNIQUE__" in it is replaced by a value no other request of any run
+--                    has (a random run id and a counter), so that every request is a cache miss
 --   BENCH_HEADERS    extra headers, "Name: value" separated by '|'
 local function read_file(path)
   local file = assert(io.open(path, "rb"), "cannot open " .. tostring(path))
@@ -15,6 +16,19 @@ for header in string.gmatch(os.getenv("BENCH_HEADERS") or "", "[^|]+") do
   local name, value = string.match(header, "^%s*([^:]+):%s*(.-)%s*$")
   if name then
     wrk.headers[name] = value
+  end
+end
+
+if string.find(wrk.body, "__UNIQUE__", 1, true) then
+  local random = assert(io.open("/dev/urandom", "rb"))
+  local run = string.gsub(random:read(8), ".", function(c) return string.format("%02x", string.byte(c)) end)
+  random:close()
+  local template = wrk.body
+  local counter = 0
+  function request()
+    counter = counter + 1
+    local body = string.gsub(template, "__UNIQUE__", run .. "-" .. counter)
+    return wrk.format(nil, nil, nil, body)
   end
 end
 

@@ -1,0 +1,107 @@
+namespace LlmGateway.Caching;
+
+/// <summary>
+/// Cached answers of this process only: the default when no Redis is configured. Bounded by the total bytes of the
+/// bodies it holds; past the bound the least recently used answers go first. Expired answers are dropped when met.
+/// </summary>
+public sealed class InMemoryResponseCacheStore : IResponseCacheStore
+{
+    private readonly TimeProvider _time;
+    private readonly long _maxBytes;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, LinkedListNode<Entry>> _entries = new(StringComparer.Ordinal);
+
+    // Most recently used first; the last node is the next to evict.
+    private readonly LinkedList<Entry> _recency = new();
+    private long _bytes;
+
+    public InMemoryResponseCacheStore(TimeProvider time, long maxBytes)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
+        _time = time;
+        _maxBytes = maxBytes;
+    }
+
+    /// <summary>Total body bytes held now (expired answers not yet met included).</summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _bytes;
+            }
+        }
+    }
+
+    public ValueTask<CachedResponse?> GetAsync(string key, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        lock (_gate)
+        {
+            if (!_entries.TryGetValue(key, out var node))
+            {
+                return ValueTask.FromResult<CachedResponse?>(null);
+            }
+
+            if (now >= node.Value.ExpiresAt)
+            {
+                Remove(node);
+                return ValueTask.FromResult<CachedResponse?>(null);
+            }
+
+            if (node != _recency.First)
+            {
+                _recency.Remove(node);
+                _recency.AddFirst(node);
+            }
+
+            return ValueTask.FromResult<CachedResponse?>(node.Value.Response);
+        }
+    }
+
+    public ValueTask SetAsync(string key, CachedResponse response, TimeSpan ttl, CancellationToken cancellationToken)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
+
+        // The caller's buffer may be pooled or reused once this returns: keep a copy of our own.
+        var stored = response with { Body = response.Body.ToArray() };
+        var entry = new Entry(key, stored, _time.GetUtcNow() + ttl);
+        lock (_gate)
+        {
+            if (_entries.TryGetValue(key, out var old))
+            {
+                Remove(old);
+            }
+
+            // An answer larger than the whole bound is not kept; the older one under its key is gone all the same,
+            // as the caller asked for it to be replaced.
+            if (entry.Size > _maxBytes)
+            {
+                return ValueTask.CompletedTask;
+            }
+
+            while (_bytes + entry.Size > _maxBytes && _recency.Last is { } leastRecent)
+            {
+                Remove(leastRecent);
+            }
+
+            _entries[key] = _recency.AddFirst(entry);
+            _bytes += entry.Size;
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    private void Remove(LinkedListNode<Entry> node)
+    {
+        _recency.Remove(node);
+        _entries.Remove(node.Value.Key);
+        _bytes -= node.Value.Size;
+    }
+
+    private sealed record Entry(string Key, CachedResponse Response, DateTimeOffset ExpiresAt)
+    {
+        public long Size => Response.Body.Length;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using LlmGateway.Caching;
+using LlmGateway.MockProvider;
+using LlmGateway.Testing;
+using LlmGateway.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
+using static LlmGateway.Tests.Infrastructure.HttpAssertions;
+
+namespace LlmGateway.Tests.Caching;
+
+/// <summary>Two gateway replicas sharing one real Redis 8 share one cache: what one stored, the other serves.</summary>
+public sealed class CacheReplicaTests : IAsyncLifetime
+{
+    private RedisServer _redis = null!;
+    private MockProviderServer _upstream = null!;
+    private GatewayServer _first = null!;
+    private GatewayServer _second = null!;
+
+    private static CancellationToken Cancel => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey });
+        var settings = TestSettings.Standard(_upstream.BaseAddress);
+        settings["ConnectionStrings:Redis"] = _redis.ConnectionString;
+        settings["Gateway:Models:embedder:Provider"] = "mock";
+        settings["Gateway:Models:embedder:UpstreamModel"] = "mock-embedding";
+        settings["Gateway:Cache:Enabled"] = "true";
+        settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
+        settings["Gateway:Cache:Semantic:Enabled"] = "true";
+        settings["Gateway:Cache:Semantic:EmbeddingModel"] = "embedder";
+        settings["Gateway:Cache:Semantic:SimilarityThreshold"] = "0.75";
+        _first = await GatewayServer.StartAsync(settings);
+        _second = await GatewayServer.StartAsync(settings);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _first.DisposeAsync();
+        await _second.DisposeAsync();
+        await _upstream.DisposeAsync();
+        await _redis.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task AnAnswerStoredByOneReplica_IsAnExactAndASemanticHitOnTheOther()
+    {
+        var tag = Guid.NewGuid().ToString("N");
+        (await AskAsync(_first, $"What is the tallest mountain on Earth? {tag}")).ShouldBe("miss");
+        await SettledAsync(_first);
+        var calls = _upstream.Stats.RequestsByPath["/v1/chat/completions"];
+
+        (await AskAsync(_second, $"What is the tallest mountain on Earth? {tag}")).ShouldBe("hit");
+        (await AskAsync(_second, $"what is the tallest mountain on the Earth {tag}")).ShouldBe("semantic-hit");
+
+        _upstream.Stats.RequestsByPath["/v1/chat/completions"].ShouldBe(calls);
+    }
+
+    private static async Task<string> AskAsync(GatewayServer gateway, string question)
+    {
+        using var client = gateway.CreateHttpClient(TestSettings.VirtualKey);
+        using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("gpt-test", question: question)), Cancel);
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        return response.Headers.GetValues("x-gateway-cache").Single();
+    }
+
+    private static async Task SettledAsync(GatewayServer gateway)
+    {
+        var writer = gateway.Services.GetRequiredService<CacheWriter>();
+        for (var i = 0; i < 500 && writer.Pending > 0; i++)
+        {
+            await Task.Delay(10, Cancel);
+        }
+
+        writer.Pending.ShouldBe(0);
+    }
+}
