@@ -1,9 +1,7 @@
 using System.Net;
-using LlmGateway.Caching;
 using LlmGateway.MockProvider;
 using LlmGateway.Testing;
 using LlmGateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
 namespace LlmGateway.Tests.Caching;
@@ -48,7 +46,7 @@ public sealed class CacheReplicaTests : IAsyncLifetime
     {
         var tag = Guid.NewGuid().ToString("N");
         (await AskAsync(_first, $"What is the tallest mountain on Earth? {tag}")).ShouldBe("miss");
-        await SettledAsync(_first);
+        await _first.CacheWritesSettledAsync();
         var calls = _upstream.Stats.RequestsByPath["/v1/chat/completions"];
 
         (await AskAsync(_second, $"What is the tallest mountain on Earth? {tag}")).ShouldBe("hit");
@@ -63,16 +61,5 @@ public sealed class CacheReplicaTests : IAsyncLifetime
         using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("gpt-test", question: question)), Cancel);
         response.StatusCode.ShouldBe(HttpStatusCode.OK);
         return response.Headers.GetValues("x-gateway-cache").Single();
-    }
-
-    private static async Task SettledAsync(GatewayServer gateway)
-    {
-        var writer = gateway.Services.GetRequiredService<CacheWriter>();
-        for (var i = 0; i < 500 && writer.Pending > 0; i++)
-        {
-            await Task.Delay(10, Cancel);
-        }
-
-        writer.Pending.ShouldBe(0);
     }
 }

@@ -1,9 +1,7 @@
 using System.Net.Http.Headers;
-using LlmGateway.Caching;
 using LlmGateway.MockProvider;
 using LlmGateway.Testing;
 using LlmGateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
 namespace LlmGateway.Tests.Caching;
@@ -74,17 +72,7 @@ public sealed class CacheRig : IAsyncDisposable
     }
 
     /// <summary>Waits until every answer the gateway decided to store has been written.</summary>
-    public async Task CacheWritesSettledAsync()
-    {
-        var writer = Gateway.Services.GetRequiredService<CacheWriter>();
-        var deadline = DateTime.UtcNow.AddSeconds(10);
-        while (writer.Pending > 0 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(10, Cancel);
-        }
-
-        writer.Pending.ShouldBe(0);
-    }
+    public Task CacheWritesSettledAsync() => Gateway.CacheWritesSettledAsync();
 
     public static string CacheResult(HttpResponseMessage response) =>
         response.Headers.TryGetValues("x-gateway-cache", out var values) ? values.Single() : "(absent)";

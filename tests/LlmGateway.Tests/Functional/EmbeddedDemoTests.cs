@@ -1,7 +1,5 @@
 using System.Net;
-using LlmGateway.Caching;
 using LlmGateway.Tests.Infrastructure;
-using Microsoft.Extensions.DependencyInjection;
 using OpenAI.Chat;
 using static LlmGateway.Tests.Infrastructure.HttpAssertions;
 
@@ -74,11 +72,7 @@ public sealed class EmbeddedDemoTests
         }
 
         (await AskAsync($"How do I rotate my API keys safely? {tag}")).ShouldBe("miss");
-        var writer = gateway.Services.GetRequiredService<CacheWriter>();
-        for (var i = 0; i < 500 && writer.Pending > 0; i++)
-        {
-            await Task.Delay(10, TestContext.Current.CancellationToken);
-        }
+        await gateway.CacheWritesSettledAsync();
 
         (await AskAsync($"How do I rotate my API keys safely? {tag}")).ShouldBe("hit");
         (await AskAsync($"how do I safely rotate my API keys {tag}")).ShouldBe("semantic-hit");

@@ -1,9 +1,9 @@
 namespace LlmGateway.Tests.Infrastructure;
 
 /// <summary>A clock that moves only when the test says so.</summary>
-public sealed class ManualClock : TimeProvider
+public sealed class ManualClock(DateTimeOffset? start = null) : TimeProvider
 {
-    private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private DateTimeOffset _now = start ?? new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
 
     public override DateTimeOffset GetUtcNow() => _now;
 

@@ -8,6 +8,7 @@ using LlmGateway.Tests.Functional;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using LlmGateway.Tests.Infrastructure;
 
 namespace LlmGateway.Tests.Unit;
 
@@ -159,14 +160,5 @@ public sealed class BudgetMetricsTests
                 }
             }
         }
-    }
-
-    private sealed class ManualClock(DateTimeOffset start) : TimeProvider
-    {
-        private DateTimeOffset _now = start;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
     }
 }

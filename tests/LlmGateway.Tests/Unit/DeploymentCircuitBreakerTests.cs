@@ -1,6 +1,7 @@
 using LlmGateway.Configuration;
 using LlmGateway.Resilience;
 using Polly.CircuitBreaker;
+using LlmGateway.Tests.Infrastructure;
 
 namespace LlmGateway.Tests.Unit;
 
@@ -69,18 +70,4 @@ public sealed class DeploymentCircuitBreakerTests
 
     private static async Task RunAsync(DeploymentCircuitBreaker breaker, AttemptResult result) =>
         await breaker.Pipeline.ExecuteAsync(_ => ValueTask.FromResult(new AttemptOutcome(result)), TestContext.Current.CancellationToken);
-
-    /// <summary>A clock that moves only when the test says so.</summary>
-    private sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public override long GetTimestamp() => _now.UtcTicks;
-
-        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }
