@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Where the gateway's CPU goes: A/B comparison of gateway configurations by CPU time per request, a measure that a
+# busy machine disturbs far less than latency or throughput. See docs/benchmarks.md.
+#
+# Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--perf] VARIANT...
+#   VARIANT      NAME=SCENARIO[,SETTING...]: a folder in scenarios/ (KIND=load, UPSTREAM=static) plus settings:
+#                --Key=Value is passed to the gateway as a configuration override, NAME=VALUE is set in its
+#                environment ('\,' for a comma inside a setting), for example
+#                full=full-pipeline  nopgo=full-pipeline,DOTNET_TieredPGO=0
+#   --seconds    length of each measured wrk run (default 5)
+#   --warmup     seconds of load per variant before the first round (default 30: until the JIT has tiered up)
+#   --rounds     rounds per variant, interleaved across variants; the report takes medians (default 3)
+#   --connections  wrk connections (default 16: past the gateway's throughput plateau on one core)
+#   --perf       also sample each variant's CPU stacks with `perf record` (JIT symbols via perf maps) for one
+#                extra run and write the top functions to the output folder
+# Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
+# fixed-response nginx upstream on CPU 1 (BENCH_PROXY_CPUS, BENCH_LOAD_CPUS move them), all on 127.0.0.1.
+# The gateway starts as deploy/Dockerfile starts it (DOTNET_TC_DelaySingleProcMultiplier=1: see docs/benchmarks.md).
+# CPU time is the gateway process's user + system time from /proc.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+bench="$root/tests/benchmarks"
+seconds=5
+warmup=30
+rounds=3
+connections=16
+record_perf=0
+proxy_cpus=${BENCH_PROXY_CPUS:-0}
+load_cpus=${BENCH_LOAD_CPUS:-1}
+upstream_api_key="sk-bench-upstream"
+clock_ticks=$(getconf CLK_TCK)
+variants=()
+
+while [[ $# -gt 0 ]]; do
+    case "$1" in
+        --seconds) seconds=$2; shift 2 ;;
+        --warmup) warmup=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --connections) connections=$2; shift 2 ;;
+        --perf) record_perf=1; shift ;;
+        -*) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
+        *) variants+=("$1"); shift ;;
+    esac
+done
+[[ ${#variants[@]} -gt 0 ]] || { echo "name at least one variant (see the usage at the top of $0)" >&2; exit 2; }
+
+out="$root/artifacts/profile/$(date -u +%Y%m%dT%H%M%SZ)"
+mkdir -p "$out"
+results="$out/results.tsv"
+: >"$results"
+
+step() { printf '\n== %s\n' "$*" >&2; }
+
+started_pids=()
+stop_all() {
+    local pid
+    for pid in "${started_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || continue
+        for _ in $(seq 50); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -KILL "$pid" 2>/dev/null || true
+    done
+    started_pids=()
+}
+trap stop_all EXIT INT TERM
+
+start_pinned() {
+    local cpus=$1 log=$2
+    shift 2
+    taskset -c "$cpus" "$@" >"$log" 2>&1 &
+    last_pid=$!
+    started_pids+=("$last_pid")
+}
+
+free_port() {
+    node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
+}
+
+wait_for_http() {
+    local url=$1 pid=$2 name=$3
+    for _ in $(seq 300); do
+        kill -0 "$pid" 2>/dev/null || { echo "$name exited during start-up; its log is in $out" >&2; exit 1; }
+        curl -s -o /dev/null -m 1 "$url" && return 0
+        sleep 0.1
+    done
+    echo "$name did not answer $url within 30 s; its log is in $out" >&2
+    exit 1
+}
+
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+step "Building the gateway (Release)"
+dotnet build "$root/src/LlmGateway/LlmGateway.csproj" -c Release -nologo -v quiet
+gateway_dll="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
+
+step "Starting the fixed-response upstream and one gateway per variant"
+upstream_dir="$out/upstream"
+mkdir -p "$upstream_dir/temp"
+upstream_port=$(free_port)
+body=$(tr -d '\n' <"$bench/upstream/chat-completion.json")
+cat >"$upstream_dir/nginx.conf" <<EOF
+worker_processes 1;
+daemon off;
+pid $upstream_dir/nginx.pid;
+error_log $upstream_dir/error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    keepalive_timeout 120s;
+    client_body_temp_path $upstream_dir/temp/body;
+    proxy_temp_path $upstream_dir/temp/proxy;
+    fastcgi_temp_path $upstream_dir/temp/fastcgi;
+    uwsgi_temp_path $upstream_dir/temp/uwsgi;
+    scgi_temp_path $upstream_dir/temp/scgi;
+    server { listen 127.0.0.1:$upstream_port; default_type application/json; location / { return 200 '$body'; } }
+}
+EOF
+start_pinned "$load_cpus" "$upstream_dir/stdout.log" nginx -p "$upstream_dir" -c "$upstream_dir/nginx.conf"
+wait_for_http "http://127.0.0.1:$upstream_port/" "$last_pid" "the static upstream"
+
+declare -A port_of pid_of request_of headers_of
+names=()
+for variant in "${variants[@]}"; do
+    name=${variant%%=*}
+    spec=${variant#*=}
+    protected=${spec//\\,/$'\x1e'}
+    IFS=, read -r -a parts <<<"$protected"
+    parts=("${parts[@]//$'\x1e'/,}")
+    scenario_dir="$bench/scenarios/${parts[0]}"
+    [[ -f $scenario_dir/scenario.env ]] || { echo "no scenario folder $scenario_dir" >&2; exit 2; }
+    REQUEST="" HEADERS="" SEED_REQUEST=""
+    # shellcheck source=/dev/null
+    source "$scenario_dir/scenario.env"
+    if [[ -n $SEED_REQUEST ]] || grep -q BENCH_MOCK_URL "$scenario_dir/appsettings.json"; then
+        echo "${parts[0]}: scenarios that need a seed request or the mock provider run only in run.sh" >&2
+        exit 2
+    fi
+    arguments=() environment=()
+    for setting in "${parts[@]:1}"; do
+        if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi
+    done
+    port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
+        BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
+        DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
+        Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
+        Serilog__MinimumLevel__Default=Warning "${environment[@]}" \
+        dotnet "$gateway_dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
+    pid_of[$name]=$last_pid
+    port_of[$name]=$port
+    request_of[$name]=$REQUEST
+    headers_of[$name]=$HEADERS
+    names+=("$name")
+    wait_for_http "http://127.0.0.1:$port/healthz" "$last_pid" "the gateway ($name)"
+    printf 'variant\t%s\t%s\n' "$name" "$spec" >>"$results"
+done
+
+wrk_run() {
+    local name=$1 secs=$2 log=$3
+    BENCH_BODY_FILE="$bench/requests/${request_of[$name]}" BENCH_HEADERS="${headers_of[$name]}" \
+        taskset -c "$load_cpus" wrk -t1 -c"$connections" -d"${secs}s" --latency -s "$bench/lib/post.lua" \
+        "http://127.0.0.1:${port_of[$name]}/v1/chat/completions" >"$log" 2>&1 || { echo "wrk failed; see $log" >&2; exit 1; }
+    grep '^RESULT ' "$log"
+}
+
+field() { sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$2"; }
+
+step "Warm-up: $warmup s per variant"
+for name in "${names[@]}"; do
+    wrk_run "$name" "$warmup" "$out/wrk-$name-warmup.txt" >/dev/null
+done
+
+for round in $(seq "$rounds"); do
+    step "Round $round of $rounds"
+    for name in "${names[@]}"; do
+        pid=${pid_of[$name]}
+        ticks_before=$(cpu_ticks "$pid")
+        line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
+        ticks_after=$(cpu_ticks "$pid")
+        requests=$(field requests "$line")
+        errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
+        cpu_us=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
+        rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
+        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" >>"$results"
+        printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s\n' \
+            "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" >&2
+    done
+done
+
+if [[ $record_perf -eq 1 ]]; then
+    command -v perf >/dev/null || { echo "--perf needs perf (apt: linux-perf)" >&2; exit 1; }
+    for name in "${names[@]}"; do
+        step "perf record: $name"
+        perf record -F 499 -g -o "$out/perf-$name.data" -p "${pid_of[$name]}" -- sleep "$seconds" 2>"$out/perf-$name.log" &
+        perf_pid=$!
+        wrk_run "$name" "$seconds" "$out/wrk-$name-perf.txt" >/dev/null
+        wait "$perf_pid" || true
+        perf report -i "$out/perf-$name.data" --no-children --sort symbol --percent-limit 0.7 --stdio 2>/dev/null \
+            | grep -v '^$' | grep -E '^ +[0-9]' >"$out/perf-$name-self.txt" || true
+        perf report -i "$out/perf-$name.data" --children --sort symbol --percent-limit 2 --stdio -g none 2>/dev/null \
+            | grep -E '^ +[0-9]' >"$out/perf-$name-inclusive.txt" || true
+        echo "top functions by own samples: $out/perf-$name-self.txt; including callees: $out/perf-$name-inclusive.txt" >&2
+    done
+fi
+
+stop_all
+
+# Medians per variant.
+step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors |\n|---|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+for name in "${names[@]}"; do
+    awk -F'\t' -v n="$name" '
+        function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8 }
+        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err }
+    ' "$results"
+done | tee -a "$out/report.md"
+echo "Raw results and logs: $out" >&2
