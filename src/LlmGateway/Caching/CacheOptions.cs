@@ -18,8 +18,11 @@ public sealed record CacheOptions
     /// <summary>Largest answer stored, in bytes; larger answers are served but not cached.</summary>
     public int MaxEntryBytes { get; init; } = 1024 * 1024;
 
-    /// <summary>The in-process store's bound (used without <c>ConnectionStrings:Redis</c>): total bytes of cached answers.</summary>
-    public long MaxInMemoryBytes { get; init; } = 256L * 1024 * 1024;
+    /// <summary>
+    /// The in-process store's bound (used without <c>ConnectionStrings:Redis</c>): the memory cached answers take, bodies,
+    /// keys and about 256 bytes of bookkeeping each. Larger caches belong in Redis, shared by the replicas.
+    /// </summary>
+    public long MaxInMemoryBytes { get; init; } = 64L * 1024 * 1024;
 
     /// <summary>How long a cache lookup may take before the request bypasses the cache.</summary>
     public TimeSpan LookupTimeout { get; init; } = TimeSpan.FromMilliseconds(250);

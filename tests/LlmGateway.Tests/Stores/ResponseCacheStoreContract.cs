@@ -129,10 +129,13 @@ public sealed class InMemoryResponseCacheStoreTests : ResponseCacheStoreContract
         return Task.CompletedTask;
     }
 
+    // What one answer counts against the bound: body, key (UTF-16) and bookkeeping.
+    private static long Cost(string key, int bodyBytes) => bodyBytes + 2L * key.Length + InMemoryResponseCacheStore.BookkeepingBytes;
+
     [Fact]
     public async Task Set_EvictsTheLeastRecentlyUsedAnswers_BeyondTheByteBound()
     {
-        var store = new InMemoryResponseCacheStore(_clock, maxBytes: 300);
+        var store = new InMemoryResponseCacheStore(_clock, maxBytes: 3 * Cost("a", 100));
         await store.SetAsync("a", Json(new string('a', 100)), TimeSpan.FromMinutes(5), Cancel);
         await store.SetAsync("b", Json(new string('b', 100)), TimeSpan.FromMinutes(5), Cancel);
         await store.SetAsync("c", Json(new string('c', 100)), TimeSpan.FromMinutes(5), Cancel);
@@ -144,21 +147,22 @@ public sealed class InMemoryResponseCacheStoreTests : ResponseCacheStoreContract
         (await store.GetAsync("c", Cancel)).ShouldBeNull();
         (await store.GetAsync("a", Cancel)).ShouldNotBeNull();
         (await store.GetAsync("d", Cancel)).ShouldNotBeNull();
-        store.Bytes.ShouldBe(250);
+        store.Bytes.ShouldBe(Cost("a", 100) + Cost("d", 150));
     }
 
     [Fact]
     public async Task Set_KeepsNoAnswerLargerThanTheWholeBound_AndDropsTheOneItReplaces()
     {
-        var store = new InMemoryResponseCacheStore(_clock, maxBytes: 100);
+        var bound = Cost("kept", 50) + Cost("huge", 10);
+        var store = new InMemoryResponseCacheStore(_clock, maxBytes: bound);
         await store.SetAsync("kept", Json(new string('k', 50)), TimeSpan.FromMinutes(5), Cancel);
         await store.SetAsync("huge", Json(new string('s', 10)), TimeSpan.FromMinutes(5), Cancel);
 
-        await store.SetAsync("huge", Json(new string('h', 101)), TimeSpan.FromMinutes(5), Cancel);
+        await store.SetAsync("huge", Json(new string('h', (int)bound)), TimeSpan.FromMinutes(5), Cancel);
 
         (await store.GetAsync("huge", Cancel)).ShouldBeNull();
         (await store.GetAsync("kept", Cancel)).ShouldNotBeNull();
-        store.Bytes.ShouldBe(50);
+        store.Bytes.ShouldBe(Cost("kept", 50));
     }
 
     [Fact]
