@@ -25,6 +25,7 @@ soak_minutes=0
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
 load_cpus=${BENCH_LOAD_CPUS:-1}
 ttfb_count=60
+latency_seconds=5
 upstream_api_key="sk-bench-upstream"
 clock_ticks=$(getconf CLK_TCK)
 
@@ -130,6 +131,7 @@ install_tools() {
     step "Installing wrk, nginx and the Portkey gateway (idempotent)"
     local missing=()
     command -v wrk >/dev/null || missing+=(wrk)
+    command -v hey >/dev/null || missing+=(hey)
     command -v nginx >/dev/null || missing+=(nginx-light)
     command -v taskset >/dev/null || missing+=(util-linux)
     if [[ ${#missing[@]} -gt 0 ]]; then
@@ -407,6 +409,24 @@ soak() {
     node "$bench/lib/soak-report.mjs" "$samples"
 }
 
+# hey at one connection records every request's latency. wrk's one-connection percentiles can disagree with its
+# own request count at high rates (an average latency above the run's duration divided by its requests), so the
+# one-connection p99 targets are read from this table. Bodies that wrk makes unique per request are skipped.
+latency_run() {
+    local name=$1 url=$2 body=$3 headers=$4 args=() header csv="$out/hey-$name.csv"
+    grep -q '__UNIQUE__' "$bench/requests/$body" && return 0
+    IFS='|' read -ra header <<<"$headers"
+    for h in "${header[@]}"; do args+=(-H "$h"); done
+    taskset -c "$load_cpus" hey -z "${latency_seconds}s" -c 1 -m POST -T application/json -D "$bench/requests/$body" \
+        "${args[@]}" -o csv "$url" >"$csv" 2>&1 || { echo "hey failed against $url; see $csv" >&2; return 0; }
+    # Columns: response-time (s), ..., status-code, offset. Percentiles in µs over every request answered 200.
+    local bad
+    bad=$(awk -F, 'NR > 1 && $1 + 0 == $1 && $7 != 200' "$csv" | wc -l)
+    awk -F, 'NR > 1 && $1 + 0 == $1 && $7 == 200 { printf "%d\n", $1 * 1e6 }' "$csv" | sort -n \
+        | awk -v name="$name" -v bad="$bad" '{ v[NR] = $1 } END { if (NR > 0) printf "latency\t%s\t%d\t%d\t%d\t%d\t%d\n", name, NR, v[int((NR - 1) * 0.5) + 1], v[int((NR - 1) * 0.99) + 1], v[NR], bad }' \
+        >>"$results"
+}
+
 # ---------------------------------------------------------------------------------------------- main
 install_tools
 build
@@ -468,6 +488,12 @@ done
 for target in "${load_targets[@]}"; do
     IFS=${sep} read -r name _ _ _ pid <<<"$target"
     [[ -n $pid ]] && printf 'rss-peak\t%s\t%s\n' "$name" "$(peak_rss_kib "$pid")" >>"$results"
+done
+
+step "Per-request latency at one connection (hey, ${latency_seconds}s per target)"
+for target in "${load_targets[@]}"; do
+    IFS=${sep} read -r name url body headers _ <<<"$target"
+    latency_run "$name" "$url" "$body" "$headers"
 done
 
 for round in $(seq "$rounds"); do

@@ -35,6 +35,8 @@ const ttfb = groupBy(ttfbRounds, (r) => r.target).map((g) => ({
   p99: median(g.map((r) => r.p99)), total: median(g.map((r) => r.total)), events: Math.min(...g.map((r) => r.events)),
 }));
 const ttfbFailed = rows.filter((r) => r[0] === 'ttfb-failed').map(([, target, reason]) => ({ target, reason }));
+const latency = rows.filter((r) => r[0] === 'latency').map(([, target, count, p50, p99, max, bad]) =>
+  ({ target, count: +count, p50: +p50, p99: +p99, max: +max, bad: +bad }));
 const restRss = new Map(rows.filter((r) => r[0] === 'rss-rest').map((r) => [r[1], +r[2]]));
 const rss = rows.filter((r) => r[0] === 'rss-peak').map(([, target, peak]) => ({ target, rest: restRss.get(target) ?? 0, peak: +peak }));
 
@@ -77,6 +79,12 @@ if (ttfb.length > 0) {
   for (const row of ttfbFailed) out.push(`| ${describe(row.target)} | failed: ${row.reason} | | | | | |`);
 }
 
+if (latency.length > 0) {
+  out.push('', '## Per-request latency at one connection (hey, every request recorded)', '');
+  out.push('| target | requests | p50 | p99 | max | non-2xx |', '|---|---:|---:|---:|---:|---:|');
+  for (const row of latency) out.push(`| ${describe(row.target)} | ${row.count} | ${us(row.p50)} | ${us(row.p99)} | ${us(row.max)} | ${row.bad} |`);
+}
+
 if (rss.length > 0) {
   out.push('', '## Memory (resident set, process and children)', '');
   out.push('| target | at rest (started, before load) | peak (high-water mark) |', '|---|---:|---:|');
@@ -107,6 +115,8 @@ if (ns && ps && fs) {
 }
 const ts = ttfb.find((r) => r.target === 'gateway:streaming'), td = ttfb.find((r) => r.target === 'direct-mock');
 if (ts && td) check('streaming adds ≤ 1 ms to TTFB (p50)', us(ts.p50 - td.p50), ts.p50 - td.p50 <= 1000);
+const hit = latency.find((r) => r.target === 'gateway:cache-exact-hit');
+if (hit) check('exact-cache hit: p99 ≤ 1 ms (one connection, every request)', us(hit.p99), hit.p99 <= 1000);
 const rf = rss.find((r) => r.target === full);
 if (rf) check('RSS ≤ 200 MB under load', mib(rf.peak), rf.peak * 1024 <= 200e6);
 const failed = load.filter((r) => r.errors > 0);
