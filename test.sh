@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test suite on a fresh machine: installs what the tests need (Redis 8, Prometheus,
+# Runs every test suite on a fresh machine: installs what the tests need (Redis 8, Redis 7 for one refusal test, Prometheus,
 # docker-compose for validating deploy/), builds the
 # solution once, runs each test project, and ends with one line: "N passed, N failed".
 # Usage: ./test.sh [extra dotnet test arguments, e.g. --filter FullyQualifiedName~Metering]
@@ -10,6 +10,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 step "Installing test dependencies"
 bash tests/infra/install-redis8.sh >/dev/null || { echo "could not install Redis 8"; echo "0 passed, 1 failed"; exit 1; }
+bash tests/infra/install-redis7.sh >/dev/null || { echo "could not install Redis 7"; echo "0 passed, 1 failed"; exit 1; }
 bash tests/infra/install-prometheus.sh || { echo "could not install Prometheus"; echo "0 passed, 1 failed"; exit 1; }
 bash tests/infra/install-compose.sh || { echo "could not install docker-compose"; echo "0 passed, 1 failed"; exit 1; }
 

@@ -47,16 +47,27 @@ public sealed class RedisServer : IAsyncDisposable
     /// <summary>The wrapper <c>tests/infra/install-redis8.sh</c> installs: <c>.tools/redis8/bin/redis-server</c>.</summary>
     public static string ExecutablePath => Path.Combine(RepositoryRoot.Path, ".tools", "redis8", "bin", "redis-server");
 
-    /// <summary>Starts a server on a free port and waits until it answers PING.</summary>
+    /// <summary>
+    /// Debian bookworm's Redis 7.0, which <c>tests/infra/install-redis7.sh</c> installs into <c>.tools/redis7</c>: a
+    /// Redis without vector sets, for the tests of what the gateway does when it meets one.
+    /// </summary>
+    public static string Redis7ExecutablePath => Path.Combine(RepositoryRoot.Path, ".tools", "redis7", "bin", "redis-server");
+
+    /// <summary>Starts a Redis 8 server on a free port and waits until it answers PING.</summary>
     /// <exception cref="InvalidOperationException">Redis 8 is not installed, or the server did not start.</exception>
-    public static async Task<RedisServer> StartAsync(CancellationToken cancellationToken = default)
+    public static Task<RedisServer> StartAsync(CancellationToken cancellationToken = default) =>
+        StartAsync(ExecutablePath, "tests/infra/install-redis8.sh", cancellationToken);
+
+    /// <summary>Starts a Redis 7 server (no vector sets) on a free port and waits until it answers PING.</summary>
+    public static Task<RedisServer> StartRedis7Async(CancellationToken cancellationToken = default) =>
+        StartAsync(Redis7ExecutablePath, "tests/infra/install-redis7.sh", cancellationToken);
+
+    private static async Task<RedisServer> StartAsync(string executable, string installer, CancellationToken cancellationToken)
     {
-        var executable = ExecutablePath;
         if (!File.Exists(executable))
         {
             throw new InvalidOperationException(
-                $"Redis 8 is not installed: '{executable}' does not exist. Install it by running " +
-                "'tests/infra/install-redis8.sh' as root from the repository root (it downloads Redis 8 into .tools/redis8).");
+                $"Redis is not installed: '{executable}' does not exist. Install it by running '{installer}' as root from the repository root.");
         }
 
         var directory = TemporaryDirectory.Create("llmgateway-redis");

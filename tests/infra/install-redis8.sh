@@ -62,60 +62,16 @@ if ((${#missing[@]} > 0)); then
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# --- private apt configuration pointing at trixie on the machine's own mirror -----------------
-SOURCES_FILE="/etc/apt/sources.list.d/debian.sources"
-if [[ ! -r "$SOURCES_FILE" ]]; then
-    log "cannot read $SOURCES_FILE (needed to find this machine's Debian mirror)"
-    exit 1
-fi
-CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
-# The URI of the stanza that serves the main suite (not -updates/-security only).
-MIRROR_URI="$(awk -v codename="$CODENAME" 'BEGIN { RS = ""; FS = "\n" }
-    {
-        uri = ""; suites = ""
-        for (i = 1; i <= NF; i++) {
-            if ($i ~ /^URIs:/)   { sub(/^URIs:[ \t]*/, "", $i);   uri = $i }
-            if ($i ~ /^Suites:/) { sub(/^Suites:[ \t]*/, "", $i); suites = " " $i " " }
-        }
-        if (uri != "" && index(suites, " " codename " ") > 0) { split(uri, u, " "); print u[1]; exit }
-    }' "$SOURCES_FILE")"
-if [[ -z "$MIRROR_URI" ]]; then
-    log "no stanza for suite '$CODENAME' with a URIs: field in $SOURCES_FILE"
-    exit 1
-fi
-KEYRING="/usr/share/keyrings/debian-archive-keyring.gpg"
-
+# --- the trixie packages, from the machine's own mirror ---------------------------------------
+# shellcheck source=tests/infra/apt-download.sh
+source "$REPO_ROOT/tests/infra/apt-download.sh"
 WORK="$(mktemp -d /tmp/install-redis8.XXXXXX)"
 STAGING="$TARGET.staging.$$"
 cleanup() { rm -rf "$WORK" "$STAGING"; }
 trap cleanup EXIT
 
-mkdir -p "$WORK/lists/partial" "$WORK/cache/archives/partial" "$WORK/debs"
-cat >"$WORK/trixie.sources" <<EOF
-Types: deb
-URIs: $MIRROR_URI
-Suites: $SUITE
-Components: main
-Targets: Packages
-Signed-By: $KEYRING
-EOF
-# Only the sources, lists, cache and preferences are private: the rest of the machine's apt
-# configuration (how it reaches its mirror) still applies.
-APT_OPTIONS=(
-    -o "Dir::Etc::SourceList=$WORK/trixie.sources"
-    -o "Dir::Etc::SourceParts=/dev/null"
-    -o "Dir::Etc::Preferences=/dev/null"
-    -o "Dir::Etc::PreferencesParts=/dev/null"
-    -o "Dir::State::Lists=$WORK/lists"
-    -o "Dir::Cache=$WORK/cache"
-    -o "Dir::Cache::pkgcache="
-    -o "Dir::Cache::srcpkgcache="
-    -o "APT::Sandbox::User=root"
-    -o "Acquire::Languages=none"
-)
 log "downloading ${TRIXIE_PACKAGES[*]} from $SUITE"
-apt-get "${APT_OPTIONS[@]}" update -qq
-(cd "$WORK/debs" && apt-get "${APT_OPTIONS[@]}" download -qq "${TRIXIE_PACKAGES[@]}")
+apt_download "$SUITE" "$WORK/debs" "${TRIXIE_PACKAGES[@]}"
 
 # --- unpack and write the wrappers --------------------------------------------------------------
 rm -rf "$STAGING"

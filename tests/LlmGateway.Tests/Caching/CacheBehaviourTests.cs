@@ -29,6 +29,11 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
         settings["Gateway:Cache:Routes:mock-deterministic:RequireZeroTemperature"] = "true";
         settings["Gateway:Models:mock-deterministic:Provider"] = "mock";
         settings["Gateway:Models:mock-deterministic:UpstreamModel"] = "mock-gpt";
+        settings["Gateway:Providers:claude:Type"] = "Anthropic";
+        settings["Gateway:Providers:claude:BaseUrl"] = settings["Gateway:Providers:mock:BaseUrl"];
+        settings["Gateway:Providers:claude:ApiKeyEnvironmentVariable"] = "TEST_UPSTREAM_API_KEY";
+        settings["Gateway:Models:claude-test:Provider"] = "claude";
+        settings["Gateway:Models:claude-test:UpstreamModel"] = "claude-mock";
     });
 
     public async ValueTask DisposeAsync()
@@ -263,6 +268,40 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
         CacheRig.CacheResult(second).ShouldBe("hit");
         Rig.UpstreamCalls(CacheRig.EmbeddingsPath).ShouldBe(calls);
         (await second.Content.ReadAsStringAsync(Cancel)).ShouldBe(await first.Content.ReadAsStringAsync(Cancel));
+    }
+
+    [Fact]
+    public async Task AnthropicMessages_WholeAndStreamed_AreCachedInTheirOwnShape()
+    {
+        var question = JsonSerializer.Serialize(Unique("Name a prime number."));
+        var whole = $$"""{"model":"claude-test","max_tokens":64,"messages":[{"role":"user","content":{{question}}}]}""";
+        var streamed = $$"""{"model":"claude-test","max_tokens":64,"stream":true,"messages":[{"role":"user","content":{{question}}}]}""";
+
+        var (firstWhole, firstWholeBody) = await MessagesAsync(whole);
+        var (firstStream, firstStreamBody) = await MessagesAsync(streamed);
+        await Rig.CacheWritesSettledAsync();
+        var calls = Rig.UpstreamCalls("/v1/messages");
+        var (hitWhole, hitWholeBody) = await MessagesAsync(whole);
+        var (hitStream, hitStreamBody) = await MessagesAsync(streamed);
+
+        CacheRig.CacheResult(firstWhole).ShouldBe("miss");
+        CacheRig.CacheResult(firstStream).ShouldBe("miss");
+        CacheRig.CacheResult(hitWhole).ShouldBe("hit");
+        CacheRig.CacheResult(hitStream).ShouldBe("hit");
+        Rig.UpstreamCalls("/v1/messages").ShouldBe(calls);
+        hitWholeBody.ShouldBe(firstWholeBody);
+        JsonDocument.Parse(hitWholeBody).RootElement.GetProperty("type").GetString().ShouldBe("message");
+        hitStreamBody.ShouldBe(firstStreamBody);
+        hitStreamBody.ShouldContain("event: message_stop");
+    }
+
+    private async Task<(HttpResponseMessage Response, string Body)> MessagesAsync(string body)
+    {
+        using var client = Rig.Gateway.CreateHttpClient(TestSettings.VirtualKey);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("v1/messages", UriKind.Relative)) { Content = HttpAssertions.Json(body) };
+        request.Headers.Add("anthropic-version", "2023-06-01");
+        var response = await client.SendAsync(request, Cancel);
+        return (response, await response.Content.ReadAsStringAsync(Cancel));
     }
 
     private async Task ExpectMissAsync(string body, string virtualKey = TestSettings.VirtualKey)

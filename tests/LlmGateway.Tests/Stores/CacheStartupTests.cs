@@ -1,6 +1,7 @@
 using LlmGateway.Caching;
 using LlmGateway.Configuration;
 using LlmGateway.Storage;
+using LlmGateway.Testing;
 using LlmGateway.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -10,9 +11,8 @@ using Microsoft.Extensions.Options;
 namespace LlmGateway.Tests.Stores;
 
 /// <summary>
-/// The start-up check for vector sets, against a real Redis 8. Only the passing path runs here: the test machines have
-/// no Redis without vector sets (Redis 8 can neither unload them nor rename their commands). The refusing path was
-/// checked by hand against Debian's Redis 7.0.15, which answers VCARD with "ERR unknown command".
+/// The start-up check for vector sets: passes on a real Redis 8, refuses Debian bookworm's Redis 7.0 (installed by
+/// <c>tests/infra/install-redis7.sh</c>), which answers VCARD with "ERR unknown command".
 /// </summary>
 public sealed class CacheStartupTests(RedisFixture redis) : IClassFixture<RedisFixture>
 {
@@ -25,6 +25,20 @@ public sealed class CacheStartupTests(RedisFixture redis) : IClassFixture<RedisF
         await startup.StartAsync(TestContext.Current.CancellationToken);
 
         shared.Connection.ShouldNotBeNull().IsConnected.ShouldBeTrue();
+    }
+
+    [Fact]
+    public async Task Start_Fails_WithWhatToDo_WhenTheSemanticCacheUsesARedisWithoutVectorSets()
+    {
+        await using var redis7 = await RedisServer.StartRedis7Async(TestContext.Current.CancellationToken);
+        using var shared = SharedRedisAt(redis7.ConnectionString);
+        var startup = new CacheStartup(new CachePolicies(SemanticCacheOn()), shared, NullLogger<CacheStartup>.Instance);
+
+        var refusal = await Should.ThrowAsync<InvalidOperationException>(() => startup.StartAsync(TestContext.Current.CancellationToken));
+
+        refusal.Message.ShouldContain("no vector sets");
+        refusal.Message.ShouldContain("Redis 8.0 or later");
+        refusal.Message.ShouldContain("Gateway:Cache:Semantic:Enabled");
     }
 
     [Fact]

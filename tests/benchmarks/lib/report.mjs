@@ -80,7 +80,7 @@ if (ttfb.length > 0) {
 }
 
 if (latency.length > 0) {
-  out.push('', '## Per-request latency at one connection (hey, every request recorded)', '');
+  out.push('', '## Per-request latency at one connection (hey, every request recorded; hey reports times in steps of 100 µs)', '');
   out.push('| target | requests | p50 | p99 | max | non-2xx |', '|---|---:|---:|---:|---:|---:|');
   for (const row of latency) out.push(`| ${describe(row.target)} | ${row.count} | ${us(row.p50)} | ${us(row.p99)} | ${us(row.max)} | ${row.bad} |`);
 }
