@@ -52,45 +52,8 @@ results="$out/results.tsv"
 
 step() { printf '\n== %s\n' "$*" >&2; }
 
-started_pids=()
-stop_all() {
-    local pid
-    for pid in "${started_pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || continue
-        for _ in $(seq 50); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-    done
-    started_pids=()
-}
-trap stop_all EXIT INT TERM
-
-start_pinned() {
-    local cpus=$1 log=$2
-    shift 2
-    taskset -c "$cpus" "$@" >"$log" 2>&1 &
-    last_pid=$!
-    started_pids+=("$last_pid")
-}
-
-free_port() {
-    node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"
-}
-
-wait_for_http() {
-    local url=$1 pid=$2 name=$3
-    for _ in $(seq 300); do
-        kill -0 "$pid" 2>/dev/null || { echo "$name exited during start-up; its log is in $out" >&2; exit 1; }
-        curl -s -o /dev/null -m 1 "$url" && return 0
-        sleep 0.1
-    done
-    echo "$name did not answer $url within 30 s; its log is in $out" >&2
-    exit 1
-}
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# shellcheck source=tests/benchmarks/lib/processes.sh
+source "$bench/lib/processes.sh"
 
 step "Building the gateway (Release)"
 dotnet build "$root/src/LlmGateway/LlmGateway.csproj" -c Release -nologo -v quiet
