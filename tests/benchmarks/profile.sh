@@ -170,16 +170,21 @@ if [[ $record_perf -eq 1 ]]; then
     done
 fi
 
+# Peak resident set of each gateway over the whole run (VmHWM), before the processes stop.
+for name in "${names[@]}"; do
+    printf 'peak\t%s\t%s\n' "$name" "$(awk '/^VmHWM:/ {print $2}' "/proc/${pid_of[$name]}/status" 2>/dev/null || echo 0)" >>"$results"
+done
 stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors |\n|---|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
         $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8 }
-        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err }
+        $1 == "peak" && $2 == n { peak = $3 / 1024 }
+        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, peak }
     ' "$results"
 done | tee -a "$out/report.md"
 echo "Raw results and logs: $out" >&2
