@@ -110,8 +110,7 @@ public static class CacheKeys
     {
         var length = Encoding.UTF8.GetByteCount(value);
         var span = buffer.GetSpan(length + 12);
-        var prefix = length.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var written = Encoding.UTF8.GetBytes(prefix, span);
+        length.TryFormat(span, out var written, provider: System.Globalization.CultureInfo.InvariantCulture);
         span[written++] = (byte)':';
         written += Encoding.UTF8.GetBytes(value, span[written..]);
         span[written++] = (byte)'\n';

@@ -141,26 +141,8 @@ internal sealed partial class CacheMiddleware(
                     await index.AddAsync(scope, key, embedding, ttl, cancellationToken);
                 }
             }));
-        await ObserveAsync(context, capture);
-    }
-
-    private async Task ObserveAsync(HttpContext context, CacheCapture capture)
-    {
         // Metering, outside this stage, normally installed the observation already; then it also completes it.
-        var installed = ResponseObservation.Observe(context, capture);
-        var failed = true;
-        try
-        {
-            await next(context);
-            failed = false;
-        }
-        finally
-        {
-            if (installed)
-            {
-                await ResponseObservation.CompleteAsync(context, deliver: !failed);
-            }
-        }
+        await ResponseObservation.ObserveAsync(context, capture, next);
     }
 
     private Task BypassAsync(HttpContext context, CacheFeature feature, Exception exception)
@@ -188,9 +170,9 @@ internal sealed partial class CacheMiddleware(
             return;
         }
 
+        // The stream is replayed with its usage chunk; metering, outside, hides it from a client that did not ask for usage.
         response.Headers.CacheControl = "no-cache";
-        var includeUsage = context.Features.GetRequiredFeature<LlmRequestFeature>().IncludeUsage || context.Features.Get<UpstreamBodyFeature>()?.IncludeUsage == true;
-        await CachedEventStream.WriteAsync(response.Body, answer.Body, includeUsage, context.RequestAborted);
+        await response.Body.WriteAsync(answer.Body, context.RequestAborted);
     }
 
     /// <summary>Whose answers this request may be served: its team's, or its key's when the key has no team or the scope is per key.</summary>

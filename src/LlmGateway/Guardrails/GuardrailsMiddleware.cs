@@ -81,23 +81,8 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
     }
 
     /// <summary>Runs the rest of the pipeline with the stream's chunks passing through the output guards.</summary>
-    private async Task GuardStreamAsync(HttpContext context, StreamingChatGuardrail guardrail)
-    {
-        var installed = ResponseObservation.Observe(context, new StreamingGuardrailObserver(guardrail));
-        var completed = false;
-        try
-        {
-            await next(context);
-            completed = true;
-        }
-        finally
-        {
-            if (installed)
-            {
-                await ResponseObservation.CompleteAsync(context, deliver: completed);
-            }
-        }
-    }
+    private Task GuardStreamAsync(HttpContext context, StreamingChatGuardrail guardrail) =>
+        ResponseObservation.ObserveAsync(context, new StreamingGuardrailObserver(guardrail), next);
 
     /// <summary>
     /// Replaces the parsed request by the redacted one, so that every later stage (routing's model rename, metering,

@@ -42,16 +42,19 @@ internal sealed partial class MeteringMiddleware(
             return MeteringErrors.ModelNotPriced(request.Model).WriteAsync(context.Response);
         }
 
-        var hideUsageChunk = false;
-        if (request.Stream && !request.IncludeUsage && _options.RequestStreamUsage
-            && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions)
+        // A client that did not ask for usage never sees a usage chunk, whoever asked for it: metering here, or the
+        // client whose answer a cache hit replays.
+        var hideUsageChunk = request.Stream && !request.IncludeUsage
+            && request.Operation is LlmOperation.ChatCompletions or LlmOperation.Completions;
+        if (hideUsageChunk && _options.RequestStreamUsage)
         {
             context.Features.GetRequiredFeature<UpstreamBodyFeature>().IncludeUsage = true;
             UpstreamBody.Apply(context);
-            hideUsageChunk = true;
         }
 
-        var observer = new UsageObserver(context, prices, request.Model, hideUsageChunk);
+        // The response's id and finish reasons only go on the request's span: not read when nobody records it.
+        var traced = context.Features.Get<IHttpActivityFeature>()?.Activity is { IsAllDataRequested: true };
+        var observer = new UsageObserver(context, prices, request.Model, hideUsageChunk, traced);
         var installed = ResponseObservation.Observe(context, observer);
         return MeterAsync(context, request, metering, observer, installed);
     }

@@ -12,7 +12,10 @@ public sealed record MeteringOptions
     /// <summary>The output tokens a request is assumed to need when it sets no <c>max_tokens</c> (budget reservations, TPM).</summary>
     public int DefaultMaxOutputTokens { get; init; } = 4096;
 
-    /// <summary>Ask OpenAI-shaped streams for usage (<c>stream_options.include_usage</c>) and hide the usage chunk from clients that did not ask.</summary>
+    /// <summary>
+    /// Ask OpenAI-shaped streams for usage (<c>stream_options.include_usage</c>) when the client did not. Either way a
+    /// client that did not ask for usage never receives a usage chunk.
+    /// </summary>
     public bool RequestStreamUsage { get; init; } = true;
 
     /// <summary>What budgets and rate limits do when Redis cannot be reached.</summary>

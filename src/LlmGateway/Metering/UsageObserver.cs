@@ -7,11 +7,11 @@ using LlmGateway.Routing;
 namespace LlmGateway.Metering;
 
 /// <summary>
-/// Reads usage from the response as it passes: the usage chunk of a stream (dropped when the gateway asked for it
-/// on the client's behalf) or the <c>usage</c> of a JSON body. Counts streamed deltas, one token each, for the
-/// estimate needed when a stream ends without usage. Also reads the response's id and finish reasons for the trace.
+/// Reads usage from the response as it passes: the usage chunk of a stream (dropped when the client did not ask for
+/// it) or the <c>usage</c> of a JSON body. Counts streamed deltas, one token each, for the estimate needed when a
+/// stream ends without usage. When the request is traced, also reads the response's id and finish reasons.
 /// </summary>
-internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, string model, bool hideUsageChunk) : IResponseObserver
+internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, string model, bool hideUsageChunk, bool readResponseMetadata) : IResponseObserver
 {
     private ResponseMetadata _responseMetadata;
 
@@ -38,7 +38,11 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
     {
         var data = serverSentEvent.Data;
         // Before usage: Anthropic's message_start and message_delta carry usage and the id or the stop reason.
-        _responseMetadata.ReadEvent(data);
+        if (readResponseMetadata)
+        {
+            _responseMetadata.ReadEvent(data);
+        }
+
         if (UsageReader.TryRead(data, out var usage))
         {
             // OpenAI streams carry usage once. Anthropic's carry it in parts (input in message_start, cumulative
@@ -63,7 +67,7 @@ internal sealed class UsageObserver(HttpContext context, PriceCatalog prices, st
     {
         SawBody = true;
         BodyBytes = body.Length;
-        if (context.Features.Get<LlmRequestFeature>()?.Operation is not LlmOperation.Embeddings)
+        if (readResponseMetadata && context.Features.Get<LlmRequestFeature>()?.Operation is not LlmOperation.Embeddings)
         {
             // Embeddings have neither id nor finish reason, and their bodies are long arrays of numbers.
             _responseMetadata.ReadBody(body);

@@ -50,6 +50,29 @@ public static class ResponseObservation
         }
     }
 
+    /// <summary>
+    /// Runs <paramref name="next"/> with <paramref name="observer"/> watching the response. When this call installed
+    /// the observation (no outer stage had), it also completes it, delivering a held-back body only if
+    /// <paramref name="next"/> completed.
+    /// </summary>
+    public static async Task ObserveAsync(HttpContext context, IResponseObserver observer, RequestDelegate next)
+    {
+        var installed = Observe(context, observer);
+        var completed = false;
+        try
+        {
+            await next(context);
+            completed = true;
+        }
+        finally
+        {
+            if (installed)
+            {
+                await CompleteAsync(context, deliver: completed);
+            }
+        }
+    }
+
     /// <summary>Whether the response body was held back and handed to the observers as a whole.</summary>
     public static bool IsBuffered(HttpContext context) =>
         context.Features.Get<IHttpResponseBodyFeature>() is ObservedResponseBody { IsBuffered: true };
