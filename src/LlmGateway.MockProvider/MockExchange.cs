@@ -39,7 +39,23 @@ internal sealed class MockExchange(HttpContext context, MockKnobs knobs, long se
     }
 
     private Task DelayAsync(int milliseconds) =>
-        milliseconds <= 0
-            ? Task.CompletedTask
-            : Task.Delay(TimeSpan.FromMilliseconds(milliseconds), timeProvider, Context.RequestAborted);
+        milliseconds <= 0 ? Task.CompletedTask : DelayAtLeastAsync(TimeSpan.FromMilliseconds(milliseconds));
+
+    /// <summary>
+    /// Waits at least <paramref name="delay"/> by the clock's timestamps. A timer has millisecond granularity and can
+    /// fire up to a millisecond before a delay measured with a high-resolution clock has passed (a 300 ms wait was
+    /// once measured as 299.2 ms), and a test that checks "the gateway saw at least the delay" must be able to rely
+    /// on it.
+    /// </summary>
+    private async Task DelayAtLeastAsync(TimeSpan delay)
+    {
+        var started = timeProvider.GetTimestamp();
+        var left = delay;
+        do
+        {
+            await Task.Delay(left, timeProvider, Context.RequestAborted);
+            left = delay - timeProvider.GetElapsedTime(started);
+        }
+        while (left > TimeSpan.Zero);
+    }
 }
