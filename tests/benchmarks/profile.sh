@@ -15,7 +15,8 @@
 #                extra run and write the top functions to the output folder
 # Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
 # fixed-response nginx upstream on CPU 1 (BENCH_PROXY_CPUS, BENCH_LOAD_CPUS move them), all on 127.0.0.1.
-# The gateway starts as deploy/Dockerfile starts it (DOTNET_TC_DelaySingleProcMultiplier=1: see docs/benchmarks.md).
+# The gateway starts as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh: see docs/benchmarks.md); a
+# scenario with OTLP=1 exports its traces and metrics to an OTLP sink that drops them (lib/otlp-sink.mjs).
 # CPU time is the gateway process's user + system time from /proc.
 set -euo pipefail
 
@@ -95,7 +96,7 @@ for variant in "${variants[@]}"; do
     parts=("${parts[@]//$'\x1e'/,}")
     scenario_dir="$bench/scenarios/${parts[0]}"
     [[ -f $scenario_dir/scenario.env ]] || { echo "no scenario folder $scenario_dir" >&2; exit 2; }
-    REQUEST="" HEADERS="" SEED_REQUEST=""
+    REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0
     # shellcheck source=/dev/null
     source "$scenario_dir/scenario.env"
     if [[ -n $SEED_REQUEST ]] || grep -q BENCH_MOCK_URL "$scenario_dir/appsettings.json"; then
@@ -103,13 +104,17 @@ for variant in "${variants[@]}"; do
         exit 2
     fi
     arguments=() environment=()
+    if [[ $OTLP == 1 ]]; then
+        [[ -n ${otlp_port:-} ]] || start_otlp_sink "$load_cpus"
+        read -r -a arguments <<<"$(otlp_arguments)"
+    fi
     for setting in "${parts[@]:1}"; do
         if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi
     done
     port=$(free_port)
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
-        DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
+        "${dotnet_env[@]}" DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning "${environment[@]}" \
         dotnet "$gateway_dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"

@@ -9,7 +9,8 @@
 #   --connections  connections for the saturation runs (default 16)
 #   --soak         instead of the table: the full pipeline at saturation for MINUTES (default 10), RSS every 10 s
 # Environment: BENCH_PROXY_CPUS (default 0) runs the proxy under test; BENCH_LOAD_CPUS (default 1) runs wrk, the
-# upstream and the mock provider. Every server binds to 127.0.0.1 and is stopped by the PID that started it.
+# upstream and the mock provider; BENCH_DOTNET_WARMUP (default 30) is the .NET processes' warm-up in seconds (a
+# smoke run of the harness can shorten it; the figures then come from code that has not finished tiering up). Every server binds to 127.0.0.1 and is stopped by the PID that started it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,7 +20,7 @@ connections=16
 warmup=3
 # .NET processes pinned to one CPU tier up only after a long quiet spell (see start_gateway); even with the fix they
 # need about 20 s of load before their hot paths run optimised code.
-dotnet_warmup=30
+dotnet_warmup=${BENCH_DOTNET_WARMUP:-30}
 rounds=3
 soak_minutes=0
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
@@ -90,6 +91,8 @@ build() {
     dotnet build "$root/src/LlmGateway/LlmGateway.csproj" -c Release -nologo -v quiet
     gateway_dll="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
     mock_dll="$root/src/LlmGateway.MockProvider/bin/Release/net10.0/LlmGateway.MockProvider.dll"
+    dotnet build "$bench/floor/LlmGateway.Floor.csproj" -c Release -nologo -v quiet
+    floor_dll="$bench/floor/bin/Release/net10.0/LlmGateway.Floor.dll"
 }
 
 # ---------------------------------------------------------------------------------------------- servers
@@ -144,7 +147,7 @@ start_static_upstream() {
 
 start_mock() {
     mock_port=$(free_port)
-    start_pinned "$load_cpus" "$out/mock.log" env DOTNET_TC_DelaySingleProcMultiplier=1 dotnet "$mock_dll" --urls "http://127.0.0.1:$mock_port" \
+    start_pinned "$load_cpus" "$out/mock.log" env "${dotnet_env[@]}" dotnet "$mock_dll" --urls "http://127.0.0.1:$mock_port" \
         --MockProvider:CompletionTokens=100 --MockProvider:TokenDelayMs=1 --Logging:LogLevel:Default=Warning
     mock_pid=$last_pid
     wait_for_http "http://127.0.0.1:$mock_port/v1/models" "$mock_pid" "the mock provider"
@@ -188,20 +191,34 @@ portkey_headers() {
     echo "x-portkey-provider: openai|x-portkey-custom-host: http://127.0.0.1:$1/v1|Authorization: Bearer $upstream_api_key"
 }
 
+# The floor under the gateway (floor/Program.cs): ASP.NET Core answering by itself, and YARP's forwarder with no
+# stage around it. The gateway's own cost is its distance from these, on the same core and runtime settings.
+start_floors() {
+    floor_kestrel_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/floor-kestrel.log" env "${dotnet_env[@]}" dotnet "$floor_dll" kestrel "http://127.0.0.1:$floor_kestrel_port"
+    floor_kestrel_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$floor_kestrel_port/" "$floor_kestrel_pid" "the ASP.NET Core floor"
+    floor_yarp_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/floor-yarp.log" env "${dotnet_env[@]}" dotnet "$floor_dll" yarp "http://127.0.0.1:$floor_yarp_port" \
+        "http://127.0.0.1:$upstream_port"
+    floor_yarp_pid=$last_pid
+    wait_for_http "http://127.0.0.1:$floor_yarp_port/" "$floor_yarp_pid" "the YARP floor"
+}
+
 # The gateway (Release, Server GC from its project file), configured by a scenario folder's appsettings.json, and
-# started as deploy/Dockerfile starts it: on a single CPU the runtime multiplies its tier-up delay by 10 (1 s, restarted
-# by every newly compiled method), so under steady load the hot paths would stay in unoptimised tier-0 code for
-# minutes; DOTNET_TC_DelaySingleProcMultiplier=1 restores the 100 ms of a multi-core machine.
+# started as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh). A scenario with OTLP=1 exports its traces
+# and metrics to the OTLP sink.
 start_gateway() {
-    local scenario_dir=$1 upstream_url=$2 name
+    local scenario_dir=$1 upstream_url=$2 otlp=${3:-0} name extra=()
     name=$(basename "$scenario_dir")
     gateway_port=$(free_port)
+    if [[ $otlp == 1 ]]; then read -r -a extra <<<"$(otlp_arguments)"; fi
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
-        DOTNET_TC_DelaySingleProcMultiplier=1 BENCH_MOCK_URL="http://127.0.0.1:$mock_port/v1" \
+        "${dotnet_env[@]}" BENCH_MOCK_URL="http://127.0.0.1:${mock_port:-0}/v1" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning \
-        dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir"
+        dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir" "${extra[@]}"
     gateway_pid=$last_pid
     wait_for_http "http://127.0.0.1:$gateway_port/healthz" "$gateway_pid" "the gateway ($name)"
 }
@@ -291,11 +308,11 @@ declare -A ttfb_failed=()
 
 # Starts one gateway per scenario folder and adds it to the targets.
 start_scenarios() {
-    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS SEED_REQUEST upstream_url url
+    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS SEED_REQUEST OTLP upstream_url url
     for dir in "$bench"/scenarios/*/; do
         dir=${dir%/}
         name=$(basename "$dir")
-        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS="" SEED_REQUEST=""
+        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0
         # shellcheck source=/dev/null
         source "$dir/scenario.env"
         printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
@@ -304,7 +321,7 @@ start_scenarios() {
             mock) upstream_url="http://127.0.0.1:$mock_port/v1" ;;
             *) echo "$dir/scenario.env: UPSTREAM must be static or mock" >&2; exit 1 ;;
         esac
-        start_gateway "$dir" "$upstream_url"
+        start_gateway "$dir" "$upstream_url" "$OTLP"
         url="http://127.0.0.1:$gateway_port/v1/chat/completions"
         [[ -z "$SEED_REQUEST" ]] || seed "$url" "$SEED_REQUEST" "$HEADERS" "$name"
         case "$KIND" in
@@ -325,12 +342,13 @@ machine() {
 }
 
 soak() {
-    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS
+    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS OTLP=0
     step "Soak: the full pipeline at $connections connections for $soak_minutes minutes, RSS every 10 s"
     start_static_upstream
-    start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1"
+    start_otlp_sink "$load_cpus"
     # shellcheck source=/dev/null
     source "$bench/scenarios/full-pipeline/scenario.env"
+    start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1" "$OTLP"
     printf 'seconds\trss_kib\n' >"$samples"
     BENCH_BODY_FILE="$bench/requests/$REQUEST" BENCH_HEADERS="$HEADERS" taskset -c "$load_cpus" \
         wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$bench/lib/post.lua" \
@@ -377,7 +395,9 @@ machine
 step "Starting the upstreams, the baselines and one gateway per scenario"
 start_static_upstream
 start_mock
+start_otlp_sink "$load_cpus"
 start_nginx_proxy
+start_floors
 start_portkey
 start_scenarios
 
@@ -386,6 +406,8 @@ load_targets=(
     "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat.json${sep}${sep}$mock_pid"
     "nginx${sep}http://127.0.0.1:$nginx_port/v1/chat/completions${sep}chat.json${sep}${sep}$nginx_pid"
     "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat.json${sep}$(portkey_headers "$upstream_port")${sep}$portkey_pid"
+    "floor:aspnetcore${sep}http://127.0.0.1:$floor_kestrel_port/v1/chat/completions${sep}chat.json${sep}${sep}$floor_kestrel_pid"
+    "floor:yarp${sep}http://127.0.0.1:$floor_yarp_port/v1/chat/completions${sep}chat.json${sep}${sep}$floor_yarp_pid"
     "${load_targets[@]}"
 )
 ttfb_targets=(
@@ -406,7 +428,7 @@ step "Warm-up: ${warmup}s per target (${dotnet_warmup}s for .NET ones) at $conne
 for target in "${load_targets[@]}"; do
     IFS=${sep} read -r name url body headers pid <<<"$target"
     seconds=$warmup
-    [[ $name == gateway:* || $name == direct-mock ]] && seconds=$dotnet_warmup
+    [[ $name == gateway:* || $name == floor:* || $name == direct-mock ]] && seconds=$dotnet_warmup
     wrk_run "$url" "$body" "$headers" "$connections" "$seconds" "$out/wrk-$name-warmup.txt" >/dev/null
 done
 for target in "${ttfb_targets[@]}"; do

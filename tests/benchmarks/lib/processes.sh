@@ -68,3 +68,25 @@ cpu_ticks() {
     done
     echo "$total"
 }
+
+# How every .NET process of a benchmark starts, as deploy/Dockerfile starts the gateway (docs/benchmarks.md):
+# - DOTNET_TC_DelaySingleProcMultiplier=1: on one CPU the runtime waits 10x longer before optimising hot methods,
+#   and the wait restarts with every new method, so under load the gateway would stay in tier-0 code for minutes.
+# - DOTNET_GCgen0size=0x1000000: a 16 MiB gen0 budget. The default follows the CPU's cache size and let the heap
+#   reach about 100 MiB under load; 16 MiB cut the full pipeline's peak resident set from 202 to 165 MiB for 2%
+#   more CPU per request (profile.sh, 20261121T193918Z).
+dotnet_env=(DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_GCgen0size=0x1000000)
+
+# An OTLP/HTTP endpoint that accepts and drops every export (lib/otlp-sink.mjs), for scenarios with OTLP=1;
+# sets $otlp_port.
+start_otlp_sink() {
+    local cpus=$1
+    otlp_port=$(free_port)
+    start_pinned "$cpus" "$out/otlp-sink.log" node "$(dirname "${BASH_SOURCE[0]}")/otlp-sink.mjs" "$otlp_port"
+    wait_for_http "http://127.0.0.1:$otlp_port/" "$last_pid" "the OTLP sink"
+}
+
+# The gateway's settings that export its traces and metrics to the sink.
+otlp_arguments() {
+    echo "--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:$otlp_port --Gateway:Telemetry:OtlpProtocol=HttpProtobuf"
+}

@@ -107,6 +107,11 @@ if (ns && ps && fs) {
   check(`saturation: ≥ 50% of nginx's req/s`, `${(100 * fs.rps / ns.rps).toFixed(0)}% (${fs.rps} vs ${ns.rps})`, fs.rps >= 0.5 * ns.rps);
   check(`saturation: ≥ 15× Portkey's req/s`, `${(fs.rps / ps.rps).toFixed(1)}× (${fs.rps} vs ${ps.rps})`, fs.rps >= 15 * ps.rps);
   check(`saturation: p99 ≤ 2 ms`, ms(fs.p99), fs.p99 <= 2000);
+  const floor = find('floor:yarp', saturation);
+  if (floor) {
+    // Not a target: what YARP's forwarder alone reaches on the same core, the ceiling for anything built on it.
+    checks.push(`| for reference: YARP's forwarder with no stage, share of nginx's req/s | ${(100 * floor.rps / ns.rps).toFixed(0)}% (${floor.rps}); the full pipeline reaches ${(100 * fs.rps / floor.rps).toFixed(0)}% of it | |`);
+  }
   if (fs.cpu && ns.cpu) {
     // What the throughput ratio would be on dedicated cores: the proxies' CPU cost per request, which other
     // work on the machine disturbs far less than it disturbs req/s.

@@ -1,13 +1,18 @@
 // Time to first byte of a streamed response: sends COUNT sequential requests over one keep-alive connection
 // and measures, for each, the time from sending the request to the first body byte and to the end of the stream.
 // Prints one line: RESULT count=.. ttfb_p50_us=.. ttfb_p99_us=.. total_p50_us=.. events_min=..
-// A response that is not a 200 event stream ending in [DONE] fails the run.
+// A response that is not a 200 event stream ending in [DONE] fails the run. Each "__UNIQUE__" in the body is
+// replaced by a value no other request has (a random run id and a counter), so that every request is a cache miss.
 import http from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 
 const [url, bodyFile, headerList = '', countText = '200', warmupText = '20'] = process.argv.slice(2);
-const body = readFileSync(bodyFile);
-const headers = { 'content-type': 'application/json', 'content-length': body.length };
+const template = readFileSync(bodyFile, 'utf8');
+const run = randomBytes(8).toString('hex');
+let sent = 0;
+const nextBody = () => Buffer.from(template.replaceAll('__UNIQUE__', `${run}-${++sent}`));
+const headers = { 'content-type': 'application/json' };
 for (const header of headerList.split('|').filter(Boolean)) {
   const colon = header.indexOf(':');
   headers[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
@@ -15,11 +20,12 @@ for (const header of headerList.split('|').filter(Boolean)) {
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function once() {
+  const body = nextBody();
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     let firstByte = 0n;
     let text = '';
-    const request = http.request(url, { method: 'POST', headers, agent }, (response) => {
+    const request = http.request(url, { method: 'POST', headers: { ...headers, 'content-length': body.length }, agent }, (response) => {
       response.setEncoding('utf8');
       response.on('data', (chunk) => {
         if (firstByte === 0n) firstByte = process.hrtime.bigint();
