@@ -29,6 +29,20 @@ public sealed class StreamingChatGuardrail
     private readonly Func<StreamingTextGuard> _createGuard;
     private readonly Dictionary<int, StreamingTextGuard> _choices = [];
 
+    // Almost every chunk is rewritten, since the guards release text a window behind: the outcomes list is kept for
+    // the stream, the writer and its buffer per thread (the buffer's bytes are copied out, so no request's buffer is
+    // held after it ends).
+    private readonly List<(string? Content, bool Changed, bool Blocked)> _outcomes = [];
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
+    // A buffer grown past this by a huge chunk is not kept for the next one.
+    private const int MaxRetainedBufferBytes = 64 * 1024;
+
     internal StreamingChatGuardrail(Func<StreamingTextGuard> createGuard) => _createGuard = createGuard;
 
     /// <summary>The guard that blocked the stream, if one did.</summary>
@@ -66,14 +80,14 @@ public sealed class StreamingChatGuardrail
             }
 
             // Decide every choice first; the chunk is written only if some text or finish reason changes.
-            var outcomes = new (string? Content, bool Changed, bool Blocked)[choices.GetArrayLength()];
+            var outcomes = _outcomes;
+            outcomes.Clear();
             var changed = false;
-            var i = 0;
             foreach (var choice in choices.EnumerateArray())
             {
-                outcomes[i] = Decide(choice);
-                changed |= outcomes[i].Changed;
-                i++;
+                var outcome = Decide(choice);
+                outcomes.Add(outcome);
+                changed |= outcome.Changed;
             }
 
             if (!changed)
@@ -81,28 +95,36 @@ public sealed class StreamingChatGuardrail
                 return ChunkRewrite.Unchanged;
             }
 
-            using (var writer = new Utf8JsonWriter(output))
+            var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+            buffer.ResetWrittenCount();
+            var writer = t_writer ??= new Utf8JsonWriter(buffer);
+            writer.Reset(buffer);
+            writer.WriteStartObject();
+            foreach (var property in root.EnumerateObject())
             {
-                writer.WriteStartObject();
-                foreach (var property in root.EnumerateObject())
+                if (!property.NameEquals("choices"u8))
                 {
-                    if (!property.NameEquals("choices"u8))
-                    {
-                        property.WriteTo(writer);
-                        continue;
-                    }
-
-                    writer.WriteStartArray("choices"u8);
-                    i = 0;
-                    foreach (var choice in choices.EnumerateArray())
-                    {
-                        WriteChoice(writer, choice, outcomes[i++]);
-                    }
-
-                    writer.WriteEndArray();
+                    property.WriteTo(writer);
+                    continue;
                 }
 
-                writer.WriteEndObject();
+                writer.WriteStartArray("choices"u8);
+                var i = 0;
+                foreach (var choice in choices.EnumerateArray())
+                {
+                    WriteChoice(writer, choice, outcomes[i++]);
+                }
+
+                writer.WriteEndArray();
+            }
+
+            writer.WriteEndObject();
+            writer.Flush();
+            output.Write(buffer.WrittenSpan);
+            if (buffer.Capacity > MaxRetainedBufferBytes)
+            {
+                t_buffer = null;
+                t_writer = null;
             }
 
             return BlockedBy is null ? ChunkRewrite.Rewritten : ChunkRewrite.Blocked;

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.RegularExpressions;
 using LlmGateway.Guardrails.Detection;
 
@@ -33,8 +32,13 @@ public sealed partial class StreamingTextGuard
     private readonly int _window;
     private readonly List<TextMatch> _found = [];
     private readonly List<(TextMatch Match, TextGuard Guard)> _matches = [];
-    private readonly StringBuilder _pending = new();
-    private string _context = "";
+    private readonly List<TextMatch> _redactions = [];
+
+    // The scanned text: the released context, then the pending text held back. One buffer, so that a delta costs no
+    // string but the one it releases.
+    private char[] _text = new char[256];
+    private int _contextLength;
+    private int _length;
     private string? _blockedBy;
 
     internal StreamingTextGuard(TextGuard[] guards, MaskingTable? table, Action<TextGuard, int>? onAction, int window = DefaultWindow)
@@ -54,7 +58,13 @@ public sealed partial class StreamingTextGuard
             return new StreamingDecision("", _blockedBy);
         }
 
-        _pending.Append(delta);
+        if (_length + delta.Length > _text.Length)
+        {
+            Array.Resize(ref _text, Math.Max(_text.Length * 2, _length + delta.Length));
+        }
+
+        delta.CopyTo(_text.AsSpan(_length));
+        _length += delta.Length;
         return Release(final: false);
     }
 
@@ -63,9 +73,9 @@ public sealed partial class StreamingTextGuard
 
     private StreamingDecision Release(bool final)
     {
-        var pending = _pending.ToString();
-        var scanned = _context + pending;
-        var offset = _context.Length;
+        ReadOnlySpan<char> scanned = _text.AsSpan(0, _length);
+        var offset = _contextLength;
+        var pending = scanned[offset..];
         _matches.Clear();
         foreach (var guard in _guards)
         {
@@ -82,7 +92,7 @@ public sealed partial class StreamingTextGuard
                 {
                     _onAction?.Invoke(guard, 1);
                     _blockedBy = guard.Name;
-                    _pending.Clear();
+                    _length = _contextLength;
                     return new StreamingDecision("", _blockedBy);
                 }
 
@@ -117,16 +127,24 @@ public sealed partial class StreamingTextGuard
         }
 
         var released = Redact(pending, cut);
-        _pending.Remove(0, cut);
-        var context = string.Concat(_context, pending.AsSpan(0, cut));
-        _context = context.Length > ContextLength ? context[^ContextLength..] : context;
+        KeepContextUpTo(offset + cut);
         return new StreamingDecision(_table is { Count: > 0 } ? _table.Restore(released) : released, null);
     }
 
-    /// <summary>Redacts the matches that end within the released part and reports each once, as it is released.</summary>
-    private string Redact(string pending, int cut)
+    /// <summary>Drops released text but the last <see cref="ContextLength"/> characters before <paramref name="end"/>, which become the context.</summary>
+    private void KeepContextUpTo(int end)
     {
-        var redactions = new List<TextMatch>();
+        var start = Math.Max(0, end - ContextLength);
+        _text.AsSpan(start, _length - start).CopyTo(_text);
+        _contextLength = end - start;
+        _length -= start;
+    }
+
+    /// <summary>Redacts the matches that end within the released part and reports each once, as it is released.</summary>
+    private string Redact(ReadOnlySpan<char> pending, int cut)
+    {
+        var redactions = _redactions;
+        redactions.Clear();
         foreach (var (match, guard) in _matches)
         {
             if (match.End > cut)
@@ -143,17 +161,18 @@ public sealed partial class StreamingTextGuard
             }
         }
 
+        var released = pending[..cut].ToString();
         if (redactions.Count == 0)
         {
-            return pending[..cut];
+            return released;
         }
 
         Redactor.Normalize(redactions);
-        return Redactor.Apply(pending[..cut], redactions, table: null);
+        return Redactor.Apply(released, redactions, table: null);
     }
 
     /// <summary>A private key is far longer than the window: hold from its BEGIN line until its END line arrives.</summary>
-    private static int HoldOpenKeyBlock(string pending, int cut, bool final)
+    private static int HoldOpenKeyBlock(ReadOnlySpan<char> pending, int cut, bool final)
     {
         var begin = pending.IndexOf("-----BEGIN", StringComparison.Ordinal);
         if (final || begin < 0 || begin >= cut || pending.Length - begin > MaxHeldKeyBlock)
@@ -161,7 +180,7 @@ public sealed partial class StreamingTextGuard
             return cut;
         }
 
-        return pending.IndexOf("-----END", begin, StringComparison.Ordinal) < 0 ? begin : cut;
+        return pending[begin..].IndexOf("-----END", StringComparison.Ordinal) < 0 ? begin : cut;
     }
 
     [GeneratedRegex(@"\[[A-Z]+_\d+\]", RegexOptions.CultureInvariant)]

@@ -190,6 +190,28 @@ public sealed class StreamingChatGuardrailTests
     }
 
     [Fact]
+    public void KeepsInterleavedStreamsApart_AndSurvivesAChunkLargerThanTheReusedBuffer()
+    {
+        // Rewritten chunks share one writer per thread: two streams on one thread, and a chunk that outgrows its buffer.
+        var first = Create(GuardAction.Redact);
+        var second = Create(GuardAction.Redact);
+        var huge = new string('z', 70_000);
+        string[] firstDeltas = ["Write to ", "ops@example.com ", "about the ", "outage, ", "then wait ", "for an answer ", "from the ", "on-call team.", huge, " Done."];
+        string[] secondDeltas = ["The card ", "4111 1111 ", "1111 1111 ", "was declined ", "twice, so ", "please try ", "another one ", "or call back.", " Thanks", " again."];
+        var firstContent = new StringBuilder();
+        var secondContent = new StringBuilder();
+        for (var i = 0; i <= firstDeltas.Length; i++)
+        {
+            var final = i == firstDeltas.Length;
+            firstContent.Append(Run(first, [final ? Chunk(null, "stop") : Chunk(firstDeltas[i])]).Content);
+            secondContent.Append(Run(second, [final ? Chunk(null, "stop") : Chunk(secondDeltas[i])]).Content);
+        }
+
+        firstContent.ToString().ShouldBe("Write to [EMAIL] about the outage, then wait for an answer from the on-call team." + huge + " Done.");
+        secondContent.ToString().ShouldBe("The card [CARD] was declined twice, so please try another one or call back. Thanks again.");
+    }
+
+    [Fact]
     public void LeavesChunksWithoutContent_Unchanged()
     {
         var guardrail = Create(GuardAction.Redact);
