@@ -21,6 +21,12 @@ public sealed record TelemetryOptions
 
     public OtlpExportProtocol OtlpProtocol { get; init; } = OtlpExportProtocol.Grpc;
 
+    /// <summary>
+    /// The share of new traces recorded and exported when <see cref="OtlpEndpoint"/> is set; a request that arrives
+    /// with a sampled parent is recorded whatever this says. Without an endpoint no span is recorded.
+    /// </summary>
+    public double TraceSampleRatio { get; init; } = 1.0;
+
     /// <summary>How old the budget gauges' values may get before a scrape has them read again from the budget store.</summary>
     public TimeSpan BudgetRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -43,6 +49,11 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
         if (!string.IsNullOrEmpty(options.OtlpEndpoint) && !Uri.TryCreate(options.OtlpEndpoint, UriKind.Absolute, out _))
         {
             errors.Add($"{TelemetryOptions.SectionName}:OtlpEndpoint must be an absolute URL (got '{options.OtlpEndpoint}').");
+        }
+
+        if (!(options.TraceSampleRatio is >= 0 and <= 1))
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:TraceSampleRatio must be between 0 and 1 (got {options.TraceSampleRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
         }
 
         if (options.BudgetRefreshInterval <= TimeSpan.Zero)

@@ -35,8 +35,15 @@ internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, Pro
 
         if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
         {
+            tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)));
             tracing.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/traces"));
             metrics.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/metrics"));
+        }
+        else
+        {
+            // Nothing would export the spans, so none is recorded. The SDK still creates each request's root activity
+            // for propagation only (ids, no attributes): the traceparent response header and the logs keep a trace id.
+            tracing.SetSampler(new AlwaysOffSampler());
         }
 
         _tracerProvider = tracing.Build();

@@ -35,6 +35,23 @@ public sealed class TelemetryTests
     }
 
     [Fact]
+    public async Task WithoutAnExporter_ARequestWithNoTraceContext_StillGetsOneTraceId_ForTheClientAndTheUpstream()
+    {
+        // No OtlpEndpoint: spans are not recorded, but each request's root activity still exists for propagation.
+        await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
+        await using var gateway = await GatewayServer.StartAsync(TestSettings.Standard(upstream.BaseAddress));
+        using var client = gateway.CreateHttpClient(TestSettings.VirtualKey);
+
+        using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("mock-gpt")), Cancel);
+
+        response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        var returned = response.Headers.GetValues("traceparent").Single().Split('-');
+        returned.Length.ShouldBe(4);
+        returned[1].ShouldNotBe(new string('0', 32));
+        upstream.Stats.LastRequestHeaders["traceparent"].Split('-')[1].ShouldBe(returned[1]);
+    }
+
+    [Fact]
     public async Task MetricsEndpoint_PassesPromtool_AndIsScrapedByARealPrometheus()
     {
         await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);

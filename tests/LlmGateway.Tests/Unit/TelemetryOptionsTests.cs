@@ -17,6 +17,24 @@ public sealed class TelemetryOptionsTests
     }
 
     [Theory]
+    [InlineData(-0.1, false)]
+    [InlineData(1.5, false)]
+    [InlineData(double.NaN, false)]
+    [InlineData(0.0, true)]
+    [InlineData(0.25, true)]
+    [InlineData(1.0, true)]
+    public void TheTraceSampleRatio_IsAShareBetweenZeroAndOne(double ratio, bool valid)
+    {
+        var result = new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { TraceSampleRatio = ratio });
+
+        result.Failed.ShouldBe(!valid);
+        if (!valid)
+        {
+            result.FailureMessage!.ShouldContain("Gateway:Telemetry:TraceSampleRatio must be between 0 and 1");
+        }
+    }
+
+    [Theory]
     [InlineData("http://collector:4318", "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics")]
     [InlineData("http://collector:4318/otlp/", "http://collector:4318/otlp/v1/traces", "http://collector:4318/otlp/v1/metrics")]
     public void OverHttp_EachSignalGoesToItsOwnPath_UnderTheConfiguredBase(string endpoint, string traces, string metrics)
