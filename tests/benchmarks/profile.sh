@@ -16,7 +16,8 @@
 # Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
 # fixed-response nginx upstream on CPU 1 (BENCH_PROXY_CPUS, BENCH_LOAD_CPUS move them), all on 127.0.0.1.
 # The gateway starts as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh: see docs/benchmarks.md); a
-# scenario with OTLP=1 exports its traces and metrics to an OTLP sink that drops them (lib/otlp-sink.mjs).
+# scenario with OTLP=1 exports its traces and metrics to an OTLP sink that drops them (lib/otlp-sink.mjs), and one
+# with REDIS=1 keeps its shared state in a Redis 8 started on the load CPUs.
 # CPU time is the gateway process's user + system time from /proc.
 set -euo pipefail
 
@@ -96,7 +97,7 @@ for variant in "${variants[@]}"; do
     parts=("${parts[@]//$'\x1e'/,}")
     scenario_dir="$bench/scenarios/${parts[0]}"
     [[ -f $scenario_dir/scenario.env ]] || { echo "no scenario folder $scenario_dir" >&2; exit 2; }
-    REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0
+    REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0 REDIS=0
     # shellcheck source=/dev/null
     source "$scenario_dir/scenario.env"
     if [[ -n $SEED_REQUEST ]] || grep -q BENCH_MOCK_URL "$scenario_dir/appsettings.json"; then
@@ -107,6 +108,10 @@ for variant in "${variants[@]}"; do
     if [[ $OTLP == 1 ]]; then
         [[ -n ${otlp_port:-} ]] || start_otlp_sink "$load_cpus"
         read -r -a arguments <<<"$(otlp_arguments)"
+    fi
+    if [[ $REDIS == 1 ]]; then
+        [[ -n ${redis_port:-} ]] || start_redis "$load_cpus"
+        arguments+=("--ConnectionStrings:Redis=127.0.0.1:$redis_port")
     fi
     for setting in "${parts[@]:1}"; do
         if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi

@@ -207,12 +207,16 @@ start_floors() {
 
 # The gateway (Release, Server GC from its project file), configured by a scenario folder's appsettings.json, and
 # started as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh). A scenario with OTLP=1 exports its traces
-# and metrics to the OTLP sink.
+# and metrics to the OTLP sink; one with REDIS=1 keeps its shared state (keys' limits, budgets, spend, cache) in Redis.
 start_gateway() {
-    local scenario_dir=$1 upstream_url=$2 otlp=${3:-0} name extra=()
+    local scenario_dir=$1 upstream_url=$2 otlp=${3:-0} redis=${4:-0} name extra=()
     name=$(basename "$scenario_dir")
     gateway_port=$(free_port)
     if [[ $otlp == 1 ]]; then read -r -a extra <<<"$(otlp_arguments)"; fi
+    if [[ $redis == 1 ]]; then
+        [[ -n ${redis_port:-} ]] || start_redis "$load_cpus"
+        extra+=("--ConnectionStrings:Redis=127.0.0.1:$redis_port")
+    fi
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" BENCH_MOCK_URL="http://127.0.0.1:${mock_port:-0}/v1" \
@@ -308,11 +312,11 @@ declare -A ttfb_failed=()
 
 # Starts one gateway per scenario folder and adds it to the targets.
 start_scenarios() {
-    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS SEED_REQUEST OTLP upstream_url url
+    local dir name DESCRIPTION KIND UPSTREAM REQUEST HEADERS SEED_REQUEST OTLP REDIS upstream_url url
     for dir in "$bench"/scenarios/*/; do
         dir=${dir%/}
         name=$(basename "$dir")
-        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0
+        DESCRIPTION="" KIND="" UPSTREAM="" REQUEST="" HEADERS="" SEED_REQUEST="" OTLP=0 REDIS=0
         # shellcheck source=/dev/null
         source "$dir/scenario.env"
         printf 'scenario\tgateway:%s\t%s\n' "$name" "$DESCRIPTION" >>"$results"
@@ -321,7 +325,7 @@ start_scenarios() {
             mock) upstream_url="http://127.0.0.1:$mock_port/v1" ;;
             *) echo "$dir/scenario.env: UPSTREAM must be static or mock" >&2; exit 1 ;;
         esac
-        start_gateway "$dir" "$upstream_url" "$OTLP"
+        start_gateway "$dir" "$upstream_url" "$OTLP" "$REDIS"
         url="http://127.0.0.1:$gateway_port/v1/chat/completions"
         [[ -z "$SEED_REQUEST" ]] || seed "$url" "$SEED_REQUEST" "$HEADERS" "$name"
         case "$KIND" in
@@ -342,13 +346,13 @@ machine() {
 }
 
 soak() {
-    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS OTLP=0
+    local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS OTLP=0 REDIS=0
     step "Soak: the full pipeline at $connections connections for $soak_minutes minutes, RSS every 10 s"
     start_static_upstream
     start_otlp_sink "$load_cpus"
     # shellcheck source=/dev/null
     source "$bench/scenarios/full-pipeline/scenario.env"
-    start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1" "$OTLP"
+    start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1" "$OTLP" "$REDIS"
     printf 'seconds\trss_kib\n' >"$samples"
     BENCH_BODY_FILE="$bench/requests/$REQUEST" BENCH_HEADERS="$HEADERS" taskset -c "$load_cpus" \
         wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$bench/lib/post.lua" \

@@ -90,3 +90,19 @@ start_otlp_sink() {
 otlp_arguments() {
     echo "--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:$otlp_port --Gateway:Telemetry:OtlpProtocol=HttpProtobuf"
 }
+
+# Redis 8 (installed by tests/infra/install-redis8.sh, as the test command does) for scenarios with REDIS=1, without
+# persistence; sets $redis_port.
+start_redis() {
+    local cpus=$1 root_dir server
+    root_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+    server=$("$root_dir/tests/infra/install-redis8.sh" | tail -n 1)
+    redis_port=$(free_port)
+    start_pinned "$cpus" "$out/redis.log" "$server" --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no
+    for _ in $(seq 100); do
+        [[ $("$root_dir/.tools/redis8/bin/redis-cli" -p "$redis_port" ping 2>/dev/null) == PONG ]] && return 0
+        sleep 0.1
+    done
+    echo "Redis did not answer on port $redis_port; its log is in $out" >&2
+    exit 1
+}
