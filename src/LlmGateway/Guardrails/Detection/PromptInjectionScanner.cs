@@ -54,13 +54,16 @@ public static partial class PromptInjectionScanner
         return 1 - innocence;
     }
 
-    // Every signal below needs one of these words; text without any of them skips the patterns.
+    // Every signal below needs one of these words; text without any of them skips the patterns. The persona names
+    // keep the space the pattern puts before them ("as DAN", "you are STAN"), and "act" the word after it: bare "stan",
+    // "dan", "aim" and "act " are inside everyday words ("assistant", "guidance", "claim", "exact "), and made nearly
+    // every prompt run all the patterns.
     private static readonly SearchValues<string> TriggerWords = SearchValues.Create(
         ["ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "drop", "abandon", "instruction", "prompt",
-         "from now on", "reveal", "repeat", "verbatim", "system", "pretend", "imagine", "act ", "role", "you are now", "you're now",
+         "from now on", "reveal", "repeat", "verbatim", "system", "pretend", "imagine", "act as", "act like", "role", "you are now", "you're now",
          "simulat", "bound by", "restricted", "no rules", "unfiltered", "uncensored", "unrestricted", "unaligned", "amoral", "anything now",
-         " mode", "character", "dan", "stan", "dude", "aim", "gpt", "evilbot", "jailbr", "<|", "[inst", "[/inst", "<<sys", "<</sys", "###",
-         "end of", "begin of", "decode", "decipher", "translate", "unscramble", "reverse", "new ", "your "],
+         " mode", "character", " dan", " stan", " dude", " aim", " antigpt", " betterdan", " evilbot", "jailbr", "<|", "[inst", "[/inst",
+         "<<sys", "<</sys", "###", "end of", "begin of", "decode", "decipher", "translate", "unscramble", "reverse", "new ", "your "],
         StringComparison.OrdinalIgnoreCase);
 
     private static double Weigh(Regex pattern, ReadOnlySpan<char> text, double innocence) =>
