@@ -32,20 +32,11 @@ public class PiiScanBenchmarks
         + "resilience stage's attempt timeout, and how the two cases differ in the traces. A short checklist at the end "
         + "would help; we review it in tomorrow's 09:30 incident meeting. Thanks a lot for looking into this so quickly.";
 
-    private const string PromptWithPii =
-        "Hi team, since upgrading the gateway from version 2.3.1 to 2.4.0 on 2026-11-03, about one request in 40 to our "
-        + "EU deployment fails with status 502 after exactly 30 seconds. Order ids in the failing batch run from "
-        + "ORD-2026-118400 to ORD-2026-118950, and the retry budget (3 attempts, 250 ms apart) is always used up. "
-        + "The upstream pool is set to 64 connections per host on port 8443, keep-alive 90 s, and the load balancer's "
-        + "idle timeout is 60 s, which I suspect is the real problem: a pooled connection older than 60 s is closed by "
-        + "the balancer, and the first request on it fails. Build 10.0.19041 of the host OS, kernel 6.1.0-28. "
-        + "Traffic is about 1,200 requests per minute at peak, 35% of them streamed, median prompt 1,850 tokens, "
-        + "and the monthly bill (paid with the team card 4532 0151 1283 0366) went from $4,210.55 to $4,980.10. "
-        + "Could you explain, step by step, how to confirm the idle-timeout theory from the gateway's own metrics, "
-        + "which settings to change first (pool lifetime, keep-alive, or the balancer), and what a safe rollout looks "
-        + "like for 12 services across 3 regions? Please also say whether the 30 s figure could instead come from the "
-        + "resilience stage's attempt timeout. Reply to marta.kowalczyk@example.com or call me on +44 20 7946 0958; "
-        + "we review it in tomorrow's 09:30 incident meeting. Thanks a lot for looking into this so quickly.";
+    // The same prompt with a card number, an e-mail address and a phone number written in.
+    private static readonly string PromptWithPii = CleanPrompt
+        .Replace("the monthly bill went", "the monthly bill (paid with the team card 4532 0151 1283 0366) went", StringComparison.Ordinal)
+        .Replace("A short checklist at the end would help; we review",
+            "Reply to marta.kowalczyk@example.com or call me on +44 20 7946 0958; we review", StringComparison.Ordinal);
 
     private readonly List<TextMatch> _matches = [];
     private readonly ArrayBufferWriter<byte> _output = new(1024);

@@ -44,29 +44,41 @@ internal static class ResponseText
             var buffer = new ArrayBufferWriter<byte>(json.Length + 64);
             using (var writer = new Utf8JsonWriter(buffer))
             {
-                writer.WriteStartObject();
-                foreach (var property in root.EnumerateObject())
-                {
-                    if (!property.NameEquals("choices"u8))
-                    {
-                        property.WriteTo(writer);
-                        continue;
-                    }
-
-                    writer.WriteStartArray("choices"u8);
-                    foreach (var choice in choices.EnumerateArray())
-                    {
-                        WriteChoice(writer, choice, operation, transform);
-                    }
-
-                    writer.WriteEndArray();
-                }
-
-                writer.WriteEndObject();
+                WriteWithChoices(writer, root, choices, (operation, transform),
+                    static (writer, choice, _, state) => WriteChoice(writer, choice, state.operation, state.transform));
             }
 
             return buffer.WrittenSpan.ToArray();
         }
+    }
+
+    /// <summary>
+    /// Writes the object <paramref name="root"/> as it is, except that each element of its <paramref name="choices"/>
+    /// array is written by <paramref name="writeChoice"/> (with its index): the one shape every answer rewrite shares.
+    /// </summary>
+    internal static void WriteWithChoices<TState>(
+        Utf8JsonWriter writer, JsonElement root, JsonElement choices, TState state, Action<Utf8JsonWriter, JsonElement, int, TState> writeChoice)
+    {
+        writer.WriteStartObject();
+        foreach (var property in root.EnumerateObject())
+        {
+            if (!property.NameEquals("choices"u8))
+            {
+                property.WriteTo(writer);
+                continue;
+            }
+
+            writer.WriteStartArray("choices"u8);
+            var index = 0;
+            foreach (var choice in choices.EnumerateArray())
+            {
+                writeChoice(writer, choice, index++, state);
+            }
+
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndObject();
     }
 
     private static void WriteChoice(Utf8JsonWriter writer, JsonElement choice, LlmOperation operation, Func<string, ChoiceOutcome> transform)

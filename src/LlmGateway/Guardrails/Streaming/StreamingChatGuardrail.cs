@@ -99,26 +99,8 @@ public sealed class StreamingChatGuardrail
             buffer.ResetWrittenCount();
             var writer = t_writer ??= new Utf8JsonWriter(buffer);
             writer.Reset(buffer);
-            writer.WriteStartObject();
-            foreach (var property in root.EnumerateObject())
-            {
-                if (!property.NameEquals("choices"u8))
-                {
-                    property.WriteTo(writer);
-                    continue;
-                }
-
-                writer.WriteStartArray("choices"u8);
-                var i = 0;
-                foreach (var choice in choices.EnumerateArray())
-                {
-                    WriteChoice(writer, choice, outcomes[i++]);
-                }
-
-                writer.WriteEndArray();
-            }
-
-            writer.WriteEndObject();
+            ResponseText.WriteWithChoices(writer, root, choices, outcomes,
+                static (writer, choice, index, outcomes) => WriteChoice(writer, choice, outcomes[index]));
             writer.Flush();
             output.Write(buffer.WrittenSpan);
             if (buffer.Capacity > MaxRetainedBufferBytes)
