@@ -15,7 +15,10 @@ internal static class ResponseText
 {
     public const string ContentFilter = "content_filter";
 
-    /// <summary>The rewritten body, or null when the body is not a completion the guards can read.</summary>
+    /// <summary>
+    /// The rewritten body; null when the body is not a completion the guards can read, or when no choice changed (the
+    /// client then gets the upstream's bytes as they are).
+    /// </summary>
     public static byte[]? Rewrite(LlmOperation operation, ReadOnlyMemory<byte> json, Func<string, ChoiceOutcome> transform)
     {
         if (operation is not (LlmOperation.ChatCompletions or LlmOperation.Completions))
@@ -41,11 +44,32 @@ internal static class ResponseText
                 return null;
             }
 
+            // Every choice is judged first; the answer is written again only if one of them changed.
+            var outcomes = new ChoiceOutcome?[choices.GetArrayLength()];
+            var changed = false;
+            var index = 0;
+            foreach (var choice in choices.EnumerateArray())
+            {
+                if (ChoiceText(choice, operation) is { } text)
+                {
+                    var outcome = transform(text);
+                    outcomes[index] = outcome;
+                    changed |= outcome.Blocked || !string.Equals(outcome.Text, text, StringComparison.Ordinal);
+                }
+
+                index++;
+            }
+
+            if (!changed)
+            {
+                return null;
+            }
+
             var buffer = new ArrayBufferWriter<byte>(json.Length + 64);
             using (var writer = new Utf8JsonWriter(buffer))
             {
-                WriteWithChoices(writer, root, choices, (operation, transform),
-                    static (writer, choice, _, state) => WriteChoice(writer, choice, state.operation, state.transform));
+                WriteWithChoices(writer, root, choices, (operation, outcomes),
+                    static (writer, choice, index, state) => WriteChoice(writer, choice, state.operation, state.outcomes[index]));
             }
 
             return buffer.WrittenSpan.ToArray();
@@ -81,16 +105,14 @@ internal static class ResponseText
         writer.WriteEndObject();
     }
 
-    private static void WriteChoice(Utf8JsonWriter writer, JsonElement choice, LlmOperation operation, Func<string, ChoiceOutcome> transform)
+    private static void WriteChoice(Utf8JsonWriter writer, JsonElement choice, LlmOperation operation, ChoiceOutcome? judged)
     {
-        var text = ChoiceText(choice, operation);
-        if (text is null)
+        if (judged is not { } outcome)
         {
             choice.WriteTo(writer);
             return;
         }
 
-        var outcome = transform(text);
         writer.WriteStartObject();
         foreach (var property in choice.EnumerateObject())
         {
