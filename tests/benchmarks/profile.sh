@@ -104,15 +104,8 @@ for variant in "${variants[@]}"; do
         echo "${parts[0]}: scenarios that need a seed request or the mock provider run only in run.sh" >&2
         exit 2
     fi
-    arguments=() environment=()
-    if [[ $OTLP == 1 ]]; then
-        [[ -n ${otlp_port:-} ]] || start_otlp_sink "$load_cpus"
-        read -r -a arguments <<<"$(otlp_arguments)"
-    fi
-    if [[ $REDIS == 1 ]]; then
-        [[ -n ${redis_port:-} ]] || start_redis "$load_cpus"
-        arguments+=("--ConnectionStrings:Redis=127.0.0.1:$redis_port")
-    fi
+    scenario_arguments "$load_cpus" "$OTLP" "$REDIS"
+    arguments=("${scenario_args[@]}") environment=()
     for setting in "${parts[@]:1}"; do
         if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi
     done
@@ -182,7 +175,7 @@ fi
 
 # Peak resident set of each gateway over the whole run (VmHWM), before the processes stop.
 for name in "${names[@]}"; do
-    printf 'peak\t%s\t%s\n' "$name" "$(awk '/^VmHWM:/ {print $2}' "/proc/${pid_of[$name]}/status" 2>/dev/null || echo 0)" >>"$results"
+    printf 'peak\t%s\t%s\n' "$name" "$(peak_rss_kib "${pid_of[$name]}")" >>"$results"
 done
 stop_all
 

@@ -53,17 +53,6 @@ step() { printf '\n== %s\n' "$*" >&2; }
 # shellcheck source=tests/benchmarks/lib/processes.sh
 source "$bench/lib/processes.sh"
 
-# Resident memory of a process and its children (nginx's workers), in KiB.
-rss_kib() {
-    local pid=$1 total=0 child kib
-    for child in "$pid" $(pgrep -P "$pid" || true); do
-        kib=$(awk '/^VmRSS:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-        total=$((total + ${kib:-0}))
-    done
-    echo "$total"
-}
-
-
 # ---------------------------------------------------------------------------------------------- install, build
 install_tools() {
     step "Installing wrk, nginx and the Portkey gateway (idempotent)"
@@ -209,20 +198,16 @@ start_floors() {
 # started as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh). A scenario with OTLP=1 exports its traces
 # and metrics to the OTLP sink; one with REDIS=1 keeps its shared state (keys' limits, budgets, spend, cache) in Redis.
 start_gateway() {
-    local scenario_dir=$1 upstream_url=$2 otlp=${3:-0} redis=${4:-0} name extra=()
+    local scenario_dir=$1 upstream_url=$2 otlp=${3:-0} redis=${4:-0} name
     name=$(basename "$scenario_dir")
     gateway_port=$(free_port)
-    if [[ $otlp == 1 ]]; then read -r -a extra <<<"$(otlp_arguments)"; fi
-    if [[ $redis == 1 ]]; then
-        [[ -n ${redis_port:-} ]] || start_redis "$load_cpus"
-        extra+=("--ConnectionStrings:Redis=127.0.0.1:$redis_port")
-    fi
+    scenario_arguments "$load_cpus" "$otlp" "$redis"
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" BENCH_MOCK_URL="http://127.0.0.1:${mock_port:-0}/v1" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning \
-        dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir" "${extra[@]}"
+        dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir" "${scenario_args[@]}"
     gateway_pid=$last_pid
     wait_for_http "http://127.0.0.1:$gateway_port/healthz" "$gateway_pid" "the gateway ($name)"
 }
@@ -275,17 +260,6 @@ load_run() {
     line=$(wrk_run "$url" "$body" "$headers" "$conns" "$seconds" "$out/wrk-$target-c$conns-r$round.txt")
     record_load "$target" "$conns" "$line" "${before:+$(($(cpu_ticks "$pid") - before))}"
     tail -n 1 "$results" >&2
-}
-
-# Peak resident memory (the kernel's high-water mark) of a process plus its children's current, in KiB.
-peak_rss_kib() {
-    local pid=$1 total child kib
-    total=$(awk '/^VmHWM:/ {print $2}' "/proc/$pid/status")
-    for child in $(pgrep -P "$pid" || true); do
-        kib=$(awk '/^VmHWM:/ {print $2}' "/proc/$child/status" 2>/dev/null || echo 0)
-        total=$((total + ${kib:-0}))
-    done
-    echo "$total"
 }
 
 ttfb_run() {
@@ -349,7 +323,6 @@ soak() {
     local samples="$out/soak-rss.tsv" seconds=$((soak_minutes * 60)) started wrk_pid REQUEST HEADERS OTLP=0 REDIS=0
     step "Soak: the full pipeline at $connections connections for $soak_minutes minutes, RSS every 10 s"
     start_static_upstream
-    start_otlp_sink "$load_cpus"
     # shellcheck source=/dev/null
     source "$bench/scenarios/full-pipeline/scenario.env"
     start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1" "$OTLP" "$REDIS"
@@ -399,7 +372,6 @@ machine
 step "Starting the upstreams, the baselines and one gateway per scenario"
 start_static_upstream
 start_mock
-start_otlp_sink "$load_cpus"
 start_nginx_proxy
 start_floors
 start_portkey

@@ -27,14 +27,7 @@ public static class CacheKeys
     // encoder, which (like the raw text) leaves non-ASCII characters alone, so both forms of a string agree.
     private static readonly JsonWriterOptions s_writerOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true };
 
-    // One buffer and writer per thread, reused: the key is computed on every request of a cached route.
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
-    // A buffer grown past this by a large request is not kept for the next one.
+    // A buffer grown past this by a large request is not kept for the thread's next key.
     private const int MaxRetainedBufferBytes = 256 * 1024;
 
     // What stands in for the final user turn in the semantic context hash.
@@ -79,20 +72,13 @@ public static class CacheKeys
 
     private static string HashCanonical(string tenantScope, LlmRequestFeature request, string model, string? protocolVariant, bool replaceFinalTurn)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(4096);
-        buffer.ResetWrittenCount();
+        // The key is computed on every request of a cached route: the buffer and writer are the thread's, reused.
+        var writer = PerThreadJsonWriter<KeyWriterSlot>.Rent(s_writerOptions, out var buffer);
         WritePreamble(buffer, tenantScope, request.Operation, model, protocolVariant);
-        var writer = t_writer ??= new Utf8JsonWriter(buffer, s_writerOptions);
-        writer.Reset(buffer);
         WriteRoot(writer, request.Root, replaceFinalTurn);
         writer.Flush();
         var hash = Hash(buffer.WrittenSpan);
-        if (buffer.Capacity > MaxRetainedBufferBytes)
-        {
-            t_buffer = null;
-            t_writer = null;
-        }
-
+        PerThreadJsonWriter<KeyWriterSlot>.Return(buffer, MaxRetainedBufferBytes);
         return hash;
     }
 
@@ -344,4 +330,6 @@ public static class CacheKeys
 
         return false;
     }
+
+    private sealed class KeyWriterSlot;
 }

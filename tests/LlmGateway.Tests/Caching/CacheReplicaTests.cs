@@ -20,15 +20,7 @@ public sealed class CacheReplicaTests : IAsyncLifetime
     {
         _redis = await RedisServer.StartAsync();
         _upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey });
-        var settings = TestSettings.Standard(_upstream.BaseAddress);
-        settings["ConnectionStrings:Redis"] = _redis.ConnectionString;
-        settings["Gateway:Models:embedder:Provider"] = "mock";
-        settings["Gateway:Models:embedder:UpstreamModel"] = "mock-embedding";
-        settings["Gateway:Cache:Enabled"] = "true";
-        settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
-        settings["Gateway:Cache:Semantic:Enabled"] = "true";
-        settings["Gateway:Cache:Semantic:EmbeddingModel"] = "embedder";
-        settings["Gateway:Cache:Semantic:SimilarityThreshold"] = "0.75";
+        var settings = CacheRig.Settings(_upstream, _redis);
         _first = await GatewayServer.StartAsync(settings);
         _second = await GatewayServer.StartAsync(settings);
     }

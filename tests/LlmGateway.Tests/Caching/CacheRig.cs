@@ -34,6 +34,15 @@ public sealed class CacheRig : IAsyncDisposable
     {
         var redis = withRedis ? await RedisServer.StartAsync() : null;
         var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey });
+        var settings = Settings(upstream, redis);
+        configure?.Invoke(settings);
+        var gateway = await GatewayServer.StartAsync(settings);
+        return new CacheRig(upstream, gateway, redis);
+    }
+
+    /// <summary>The rig's gateway settings: the standard test gateway with the exact and semantic cache on, in Redis when given one.</summary>
+    public static Dictionary<string, string?> Settings(MockProviderServer upstream, RedisServer? redis)
+    {
         var settings = TestSettings.Standard(upstream.BaseAddress);
         if (redis is not null)
         {
@@ -50,9 +59,7 @@ public sealed class CacheRig : IAsyncDisposable
         settings["Gateway:Cache:Semantic:SimilarityThreshold"] = Threshold.ToString(System.Globalization.CultureInfo.InvariantCulture);
         // Generous: these machines are shared, and a lookup past its timeout is (correctly) a bypass.
         settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
-        configure?.Invoke(settings);
-        var gateway = await GatewayServer.StartAsync(settings);
-        return new CacheRig(upstream, gateway, redis);
+        return settings;
     }
 
     public long UpstreamCalls(string path = ChatPath) => Upstream.Stats.RequestsByPath.TryGetValue(path, out var count) ? count : 0;

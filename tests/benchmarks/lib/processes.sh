@@ -59,15 +59,22 @@ wait_for_http() {
     exit 1
 }
 
-# CPU time a process and its children (nginx's workers) have used, in clock ticks (user + system).
-cpu_ticks() {
-    local pid=$1 total=0 child ticks
+# A figure summed over a process and its children (nginx's workers): the awk PROGRAM reads it from /proc/<pid>/FILE.
+sum_over_process_tree() {
+    local pid=$1 file=$2 program=$3 total=0 child value
     for child in "$pid" $(pgrep -P "$pid" || true); do
-        ticks=$(awk '{print $14 + $15}' "/proc/$child/stat" 2>/dev/null || echo 0)
-        total=$((total + ${ticks:-0}))
+        value=$(awk "$program" "/proc/$child/$file" 2>/dev/null || echo 0)
+        total=$((total + ${value:-0}))
     done
     echo "$total"
 }
+
+# CPU time used (user + system), in clock ticks.
+cpu_ticks() { sum_over_process_tree "$1" stat '{print $14 + $15}'; }
+
+# Resident memory now, and its high-water mark, in KiB.
+rss_kib() { sum_over_process_tree "$1" status '/^VmRSS:/ {print $2}'; }
+peak_rss_kib() { sum_over_process_tree "$1" status '/^VmHWM:/ {print $2}'; }
 
 # How every .NET process of a benchmark starts, as deploy/Dockerfile starts the gateway (docs/benchmarks.md):
 # - DOTNET_TC_DelaySingleProcMultiplier=1: on one CPU the runtime waits 10x longer before optimising hot methods,
@@ -86,9 +93,19 @@ start_otlp_sink() {
     wait_for_http "http://127.0.0.1:$otlp_port/" "$last_pid" "the OTLP sink"
 }
 
-# The gateway's settings that export its traces and metrics to the sink.
-otlp_arguments() {
-    echo "--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:$otlp_port --Gateway:Telemetry:OtlpProtocol=HttpProtobuf"
+# The gateway's arguments for a scenario's OTLP= and REDIS= settings, in $scenario_args; starts the OTLP sink and
+# Redis on CPUS the first time a scenario needs them. (Not for use in $(...): the processes must be this shell's.)
+scenario_arguments() {
+    local cpus=$1 otlp=$2 redis=$3
+    scenario_args=()
+    if [[ $otlp == 1 ]]; then
+        [[ -n ${otlp_port:-} ]] || start_otlp_sink "$cpus"
+        scenario_args+=("--Gateway:Telemetry:OtlpEndpoint=http://127.0.0.1:$otlp_port" "--Gateway:Telemetry:OtlpProtocol=HttpProtobuf")
+    fi
+    if [[ $redis == 1 ]]; then
+        [[ -n ${redis_port:-} ]] || start_redis "$cpus"
+        scenario_args+=("--ConnectionStrings:Redis=127.0.0.1:$redis_port")
+    fi
 }
 
 # Redis 8 (installed by tests/infra/install-redis8.sh, as the test command does) for scenarios with REDIS=1, without

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
+using LlmGateway.Parsing;
 
 namespace LlmGateway.Guardrails.Streaming;
 
@@ -34,13 +35,7 @@ public sealed class StreamingChatGuardrail
     // held after it ends).
     private readonly List<(string? Content, bool Changed, bool Blocked)> _outcomes = [];
 
-    [ThreadStatic]
-    private static ArrayBufferWriter<byte>? t_buffer;
-
-    [ThreadStatic]
-    private static Utf8JsonWriter? t_writer;
-
-    // A buffer grown past this by a huge chunk is not kept for the next one.
+    // A buffer grown past this by a huge chunk is not kept for the thread's next one.
     private const int MaxRetainedBufferBytes = 64 * 1024;
 
     internal StreamingChatGuardrail(Func<StreamingTextGuard> createGuard) => _createGuard = createGuard;
@@ -95,19 +90,12 @@ public sealed class StreamingChatGuardrail
                 return ChunkRewrite.Unchanged;
             }
 
-            var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-            buffer.ResetWrittenCount();
-            var writer = t_writer ??= new Utf8JsonWriter(buffer);
-            writer.Reset(buffer);
+            var writer = PerThreadJsonWriter<StreamingChatGuardrail>.Rent(default, out var buffer);
             ResponseText.WriteWithChoices(writer, root, choices, outcomes,
                 static (writer, choice, index, outcomes) => WriteChoice(writer, choice, outcomes[index]));
             writer.Flush();
             output.Write(buffer.WrittenSpan);
-            if (buffer.Capacity > MaxRetainedBufferBytes)
-            {
-                t_buffer = null;
-                t_writer = null;
-            }
+            PerThreadJsonWriter<StreamingChatGuardrail>.Return(buffer, MaxRetainedBufferBytes);
 
             return BlockedBy is null ? ChunkRewrite.Rewritten : ChunkRewrite.Blocked;
         }
