@@ -66,7 +66,7 @@ public sealed class DashboardQueriesTests
             }
         }
 
-        checkedQueries.ShouldBe(29);
+        checkedQueries.ShouldBe(32);
     }
 
     private static async Task DriveTrafficAsync(GatewayServer gateway)

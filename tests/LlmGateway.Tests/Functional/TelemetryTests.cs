@@ -73,6 +73,10 @@ public sealed class TelemetryTests
         var text = await metricsResponse.Content.ReadAsStringAsync(Cancel);
         text.ShouldContain("# TYPE http_server_request_duration_seconds histogram");
         text.ShouldContain("http_server_request_duration_seconds_bucket{");
+        // The runtime's meter: memory and GC, for the dashboard's memory panel.
+        text.ShouldContain("# TYPE dotnet_process_memory_working_set_bytes gauge");
+        text.ShouldContain("dotnet_gc_last_collection_heap_size_bytes{gc_heap_generation=\"gen0\"}");
+        text.ShouldContain("# TYPE dotnet_gc_pause_time_seconds_total counter");
 
         var (exitCode, promtoolOutput) = await CommandLineTool.RunAsync("promtool", null, text, "check", "metrics");
         exitCode.ShouldBe(0, promtoolOutput);
