@@ -13,7 +13,9 @@ namespace LlmGateway.Telemetry;
 /// </summary>
 internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, PrometheusScraper scraper) : IHostedService, IDisposable
 {
-    private static readonly string[] Sources = [GatewayTelemetry.Name, "Microsoft.AspNetCore", "System.Net.Http", "Yarp.ReverseProxy"];
+    private static readonly string[] Sources = [GatewayTelemetry.Name, "Microsoft.AspNetCore", "System.Net.Http"];
+
+    private const string ProxySource = "Yarp.ReverseProxy";
 
     // "System.Runtime": the runtime's own meter (GC heap and pauses, working set, thread pool). Its instruments are
     // observed only when a reader collects, so they cost nothing per request.
@@ -33,6 +35,11 @@ internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, Pro
         var resource = ResourceBuilder.CreateDefault().AddService(settings.ServiceName);
 
         var tracing = Sdk.CreateTracerProviderBuilder().SetResourceBuilder(resource).AddSource(Sources);
+        if (settings.ProxySpans)
+        {
+            tracing.AddSource(ProxySource);
+        }
+
         var metrics = Sdk.CreateMeterProviderBuilder().SetResourceBuilder(resource).AddMeter(Meters);
         foreach (var instrument in DroppedRuntimeInstruments)
         {

@@ -84,10 +84,9 @@ public sealed class ObservabilityTests
 
         var attempt = trace.Where(s => s.Kind == SpanKind.Client && s.Scope == "LlmGateway").ShouldHaveSingleItem();
         attempt.Name.ShouldBe("chat mock-gpt");
-        // server span -> YARP's proxy.forwarder -> attempt -> HttpClient's call upstream.
-        var forwarder = trace.Single(s => s.SpanId == attempt.ParentSpanId);
-        forwarder.Scope.ShouldBe("Yarp.ReverseProxy");
-        forwarder.ParentSpanId.ShouldBe(server.SpanId);
+        // server span -> attempt -> HttpClient's call upstream; YARP's proxy.forwarder only when ProxySpans is on.
+        attempt.ParentSpanId.ShouldBe(server.SpanId);
+        trace.ShouldNotContain(s => s.Scope == "Yarp.ReverseProxy");
         trace.ShouldContain(s => s.Scope == "System.Net.Http" && s.Kind == SpanKind.Client && s.ParentSpanId == attempt.SpanId);
         attempt.Attributes["gen_ai.operation.name"].ShouldBe("chat");
         attempt.Attributes["gen_ai.provider.name"].ShouldBe("mock");
@@ -112,6 +111,40 @@ public sealed class ObservabilityTests
             text.ShouldNotContain(TestSettings.VirtualKey);
             text.ShouldNotContain(TestSettings.UpstreamApiKey);
         }
+    }
+
+    [Fact]
+    public async Task ProxySpans_PutYarpsForwarderSpan_BetweenTheServerSpanAndTheAttempt()
+    {
+        const string TraceId = "7d0a1119ba25a325f48bd855a35ae82e";
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
+        var settings = TestSettings.Standard(upstream.BaseAddress);
+        settings["Gateway:Telemetry:OtlpEndpoint"] = receiver.BaseAddress.ToString();
+        settings["Gateway:Telemetry:OtlpProtocol"] = "HttpProtobuf";
+        settings["Gateway:Telemetry:ProxySpans"] = "true";
+        var gateway = await GatewayServer.StartAsync(settings);
+        await using (gateway)
+        {
+            using var client = gateway.CreateHttpClient(TestSettings.VirtualKey);
+            using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions") { Content = Json(ChatBody("gpt-test")) };
+            request.Headers.Add("traceparent", $"00-{TraceId}-d9cf8d938b425553-01");
+            using var response = await client.SendAsync(request, Cancel);
+            response.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var waited = Stopwatch.StartNew();
+        while (!receiver.Spans.Any(s => s.TraceId == TraceId && s.Scope == "LlmGateway") && waited.Elapsed < TimeSpan.FromSeconds(15))
+        {
+            await Task.Delay(50, Cancel);
+        }
+
+        var trace = receiver.Spans.Where(s => s.TraceId == TraceId).ToList();
+        var server = trace.Where(s => s.Kind == SpanKind.Server && s.Attributes.ContainsKey("gen_ai.request.model")).ShouldHaveSingleItem();
+        var attempt = trace.Where(s => s.Kind == SpanKind.Client && s.Scope == "LlmGateway").ShouldHaveSingleItem();
+        var forwarder = trace.Single(s => s.SpanId == attempt.ParentSpanId);
+        forwarder.Scope.ShouldBe("Yarp.ReverseProxy");
+        forwarder.ParentSpanId.ShouldBe(server.SpanId);
     }
 
     [Fact]
