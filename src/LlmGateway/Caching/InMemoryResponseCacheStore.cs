@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -24,6 +23,7 @@ namespace LlmGateway.Caching;
 /// </para>
 /// <para>
 /// A Get copies the body out under the lock: what it returns never points into the arena, which a later Set overwrites.
+/// The bound is the arena's size; the index beside it (about 24 bytes per answer held) is not counted.
 /// </para>
 /// </summary>
 public sealed class InMemoryResponseCacheStore : IResponseCacheStore
@@ -50,6 +50,8 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
 
     // The kind byte of the record that fills the gap at the arena's end when the next record does not fit there.
     private const byte PaddingKind = 0;
+
+    // The mark byte of a record read since it was written or last moved: it gets a second chance at the tail.
     private const byte ReadSinceMoved = 1;
 
     // Keys up to this many UTF-8 bytes are encoded on the stack; production keys are 64 hex digits.
@@ -61,7 +63,7 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
     private static readonly long HashSeed = BitConverter.ToInt64(RandomNumberGenerator.GetBytes(sizeof(long)));
 
     private readonly TimeProvider _time;
-    private readonly Func<string, ulong> _hash;
+    private readonly KeyHash _hash;
     private readonly int _capacity;
     private readonly Lock _gate = new();
     private readonly Dictionary<ulong, int> _index = [];
@@ -86,7 +88,7 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
     }
 
     /// <summary>A store whose keys are hashed by <paramref name="hash"/>: tests make keys collide with it.</summary>
-    internal InMemoryResponseCacheStore(TimeProvider time, long maxBytes, Func<string, ulong> hash)
+    internal InMemoryResponseCacheStore(TimeProvider time, long maxBytes, KeyHash hash)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxBytes);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBytes, MaxBound);
@@ -110,12 +112,15 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
         }
     }
 
+    /// <summary>The 64-bit hash the index files a key under, of the key's UTF-8 bytes.</summary>
+    internal delegate ulong KeyHash(ReadOnlySpan<byte> utf8Key);
+
     public ValueTask<CachedResponse?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        var hash = _hash(key);
         var keyLength = Encoding.UTF8.GetByteCount(key);
         var keyBytes = keyLength <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : new byte[keyLength];
         keyBytes = keyBytes[..Encoding.UTF8.GetBytes(key, keyBytes)];
+        var hash = _hash(keyBytes);
         var now = _time.GetUtcNow().UtcTicks;
 
         CachedResponseKind kind;
@@ -159,8 +164,10 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
 
-        var hash = _hash(key);
         var keyLength = Encoding.UTF8.GetByteCount(key);
+        var keyBytes = keyLength <= StackKeyBytes ? stackalloc byte[StackKeyBytes] : new byte[keyLength];
+        keyBytes = keyBytes[..Encoding.UTF8.GetBytes(key, keyBytes)];
+        var hash = _hash(keyBytes);
         var contentTypeLength = Encoding.UTF8.GetByteCount(response.ContentType);
         var body = response.Body.Span;
         var length = Align((long)RecordHeaderBytes + keyLength + contentTypeLength + body.Length);
@@ -193,7 +200,8 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
             BinaryPrimitives.WriteInt32LittleEndian(record[KeyLengthOffset..], keyLength);
             BinaryPrimitives.WriteInt32LittleEndian(record[BodyLengthOffset..], body.Length);
             var contents = record[RecordHeaderBytes..];
-            contents = contents[Encoding.UTF8.GetBytes(key, contents)..];
+            keyBytes.CopyTo(contents);
+            contents = contents[keyLength..];
             contents = contents[Encoding.UTF8.GetBytes(response.ContentType, contents)..];
             body.CopyTo(contents);
 
@@ -326,5 +334,5 @@ public sealed class InMemoryResponseCacheStore : IResponseCacheStore
 
     private static long Align(long length) => (length + RecordAlignment - 1) / RecordAlignment * RecordAlignment;
 
-    private static ulong HashKey(string key) => XxHash3.HashToUInt64(MemoryMarshal.AsBytes(key.AsSpan()), HashSeed);
+    private static ulong HashKey(ReadOnlySpan<byte> utf8Key) => XxHash3.HashToUInt64(utf8Key, HashSeed);
 }
