@@ -19,8 +19,9 @@ public sealed record CacheOptions
     public int MaxEntryBytes { get; init; } = 1024 * 1024;
 
     /// <summary>
-    /// The in-process store's bound (used without <c>ConnectionStrings:Redis</c>): the memory cached answers take, bodies,
-    /// keys and about 256 bytes of bookkeeping each. Larger caches belong in Redis, shared by the replicas.
+    /// The in-process store's bound (used without <c>ConnectionStrings:Redis</c>): the size of the one byte array that
+    /// holds the answers (bodies, keys, content types and a 40-byte header each), at most <see cref="Array.MaxLength"/>.
+    /// Larger caches belong in Redis, shared by the replicas.
     /// </summary>
     public long MaxInMemoryBytes { get; init; } = 64L * 1024 * 1024;
 

@@ -18,9 +18,9 @@ internal static class CacheOptionsValidation
             errors.Add(Invariant($"{Section}:MaxEntryBytes must be a positive number of bytes (got {cache.MaxEntryBytes})."));
         }
 
-        if (cache.MaxInMemoryBytes <= 0)
+        if (cache.MaxInMemoryBytes <= 0 || cache.MaxInMemoryBytes > InMemoryResponseCacheStore.MaxBound)
         {
-            errors.Add(Invariant($"{Section}:MaxInMemoryBytes must be a positive number of bytes (got {cache.MaxInMemoryBytes})."));
+            errors.Add(Invariant($"{Section}:MaxInMemoryBytes must be a positive number of bytes, at most {InMemoryResponseCacheStore.MaxBound} (one array; larger caches belong in Redis) (got {cache.MaxInMemoryBytes})."));
         }
 
         if (!Enum.IsDefined(cache.Scope))

@@ -49,6 +49,7 @@ public sealed class CacheOptionsValidationTests
             ["Enabled"] = "true",
             ["Ttl"] = "00:00:00",
             ["MaxEntryBytes"] = "0",
+            ["MaxInMemoryBytes"] = "4294967296",
             ["Semantic:Enabled"] = "true",
             ["Semantic:SimilarityThreshold"] = "1.5",
             ["Semantic:MaxBatchSize"] = "0",
@@ -58,12 +59,13 @@ public sealed class CacheOptionsValidationTests
 
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Ttl must be a positive duration", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:MaxEntryBytes", StringComparison.Ordinal));
+        errors.ShouldContain(e => e.StartsWith("Gateway:Cache:MaxInMemoryBytes must be a positive number of bytes, at most", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Semantic:SimilarityThreshold", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Semantic:MaxBatchSize", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Routes:nowhere: there is no model", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Routes:gpt-4o:SimilarityThreshold", StringComparison.Ordinal));
         errors.ShouldContain(e => e.StartsWith("Gateway:Cache:Semantic:EmbeddingModel is required", StringComparison.Ordinal));
-        errors.Count.ShouldBe(7);
+        errors.Count.ShouldBe(8);
     }
 
     [Fact]
