@@ -30,6 +30,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseRequestParsing();   // read the body once into LlmRequestFeature
     proxy.UseGuardrails();       // input guards before routing; output guards on answers
     proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
+    proxy.UseCacheLookahead();   // with a shared cache store: the exact lookup starts now, beside admission's round trips
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request

@@ -52,31 +52,42 @@ internal sealed partial class CacheMiddleware(
         context.Response.OnStarting(s_writeHeaders, (context.Response, feature));
 
         var directive = Directive.Of(context.Request);
-        if (!directive.Store || (policy.RequireZeroTemperature && request.Temperature != 0))
+        if (!Caches(policy, request, directive))
         {
             feature.Result = CacheResult.Bypass;
             await next(context);
             return;
         }
 
-        var tenant = TenantScope(context);
+        var tenant = TenantScope(context, _options.Scope);
         var model = ModelName(context, request);
         var variant = ProtocolVariant(context, request);
-        var key = CacheKeys.Exact(tenant, request, model, variant);
+        var lookahead = context.Features.Get<CacheLookahead>() is { } started && started.IsFor(request) ? started : null;
+        var key = lookahead?.Key ?? CacheKeys.Exact(tenant, request, model, variant);
         var aborted = context.RequestAborted;
 
         if (directive.Lookup)
         {
-            CachedResponse? exact;
+            CacheLookupResult found;
             try
             {
-                exact = await store.GetAsync(key, aborted).AsTask().WaitAsync(_options.LookupTimeout, aborted);
+                found = lookahead is null
+                    ? new(await store.GetAsync(key, aborted).AsTask().WaitAsync(_options.LookupTimeout, aborted), null)
+                    : await lookahead.Lookup.WaitAsync(_options.LookupTimeout, aborted);
             }
             catch (Exception exception) when (!aborted.IsCancellationRequested)
             {
-                await BypassAsync(context, feature, exception);
+                found = new(null, exception);
+            }
+
+            if (found.Failure is { } failure)
+            {
+                aborted.ThrowIfCancellationRequested();
+                await BypassAsync(context, feature, failure);
                 return;
             }
+
+            var exact = found.Answer;
 
             if (exact is not null && directive.Accepts(exact, time))
             {
@@ -175,22 +186,26 @@ internal sealed partial class CacheMiddleware(
         await response.Body.WriteAsync(answer.Body, context.RequestAborted);
     }
 
+    /// <summary>Whether the cache takes part in this request at all: the client allows storing, and the route's determinism rule holds.</summary>
+    internal static bool Caches(CachePolicy policy, LlmRequestFeature request, Directive directive) =>
+        directive.Store && !(policy.RequireZeroTemperature && request.Temperature != 0);
+
     /// <summary>Whose answers this request may be served: its team's, or its key's when the key has no team or the scope is per key.</summary>
-    private string TenantScope(HttpContext context)
+    internal static string TenantScope(HttpContext context, CacheScope scope)
     {
         var key = MeteringFeature.KeyOf(context);
-        return _options.Scope == CacheScope.Team && !string.IsNullOrEmpty(key.Team) ? "team:" + key.Team : "key:" + key.Id;
+        return scope == CacheScope.Team && !string.IsNullOrEmpty(key.Team) ? "team:" + key.Team : "key:" + key.Id;
     }
 
     /// <summary>The configured model the request resolved to, so that an alias and its model share answers.</summary>
-    private static string ModelName(HttpContext context, LlmRequestFeature request)
+    internal static string ModelName(HttpContext context, LlmRequestFeature request)
     {
         var model = context.Features.Get<ModelRouteFeature>()?.Model;
         return model is null || model.IsPattern ? request.Model : model.Name;
     }
 
     /// <summary>Request headers that change an answer's shape: Anthropic's API version and beta features.</summary>
-    private static string? ProtocolVariant(HttpContext context, LlmRequestFeature request)
+    internal static string? ProtocolVariant(HttpContext context, LlmRequestFeature request)
     {
         if (request.Operation != LlmOperation.Messages)
         {
@@ -224,7 +239,7 @@ internal sealed partial class CacheMiddleware(
     /// stores, <c>no-cache</c> skips the lookup but stores the fresh answer, <c>max-age=N</c> accepts only answers
     /// stored at most N seconds ago.
     /// </summary>
-    private readonly record struct Directive(bool Lookup, bool Store, TimeSpan? MaxAge)
+    internal readonly record struct Directive(bool Lookup, bool Store, TimeSpan? MaxAge)
     {
         private static readonly Directive s_default = new(Lookup: true, Store: true, MaxAge: null);
 

@@ -18,6 +18,16 @@ public static class CachingExtensions
         return services;
     }
 
+    /// <summary>
+    /// With answers in a shared store (Redis), starts each request's exact-cache lookup once its route is known, so
+    /// that it overlaps the admission stages' round trips; <see cref="UseCaching"/> takes the result.
+    /// </summary>
+    public static IReverseProxyApplicationBuilder UseCacheLookahead(this IReverseProxyApplicationBuilder proxy)
+    {
+        proxy.UseMiddleware<CacheLookaheadMiddleware>();
+        return proxy;
+    }
+
     /// <summary>Serves repeated requests (exact, then semantic) from the cache and stores complete answers.</summary>
     public static IReverseProxyApplicationBuilder UseCaching(this IReverseProxyApplicationBuilder proxy)
     {
