@@ -25,9 +25,7 @@ public sealed class ObservabilityTests
         string answerId, streamId;
         await using var receiver = await OtlpReceiver.StartAsync();
         await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
-        var settings = TestSettings.Standard(upstream.BaseAddress);
-        settings["Gateway:Telemetry:OtlpEndpoint"] = receiver.BaseAddress.ToString();
-        settings["Gateway:Telemetry:OtlpProtocol"] = "HttpProtobuf";
+        var settings = ExportingTo(receiver, upstream);
         settings["Gateway:Metering:Prices:mock-gpt:Input"] = "2.5";
         settings["Gateway:Metering:Prices:mock-gpt:Output"] = "10";
         var gateway = await GatewayServer.StartAsync(settings);
@@ -119,9 +117,7 @@ public sealed class ObservabilityTests
         const string TraceId = "7d0a1119ba25a325f48bd855a35ae82e";
         await using var receiver = await OtlpReceiver.StartAsync();
         await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
-        var settings = TestSettings.Standard(upstream.BaseAddress);
-        settings["Gateway:Telemetry:OtlpEndpoint"] = receiver.BaseAddress.ToString();
-        settings["Gateway:Telemetry:OtlpProtocol"] = "HttpProtobuf";
+        var settings = ExportingTo(receiver, upstream);
         settings["Gateway:Telemetry:ProxySpans"] = "true";
         var gateway = await GatewayServer.StartAsync(settings);
         await using (gateway)
@@ -145,6 +141,15 @@ public sealed class ObservabilityTests
         var forwarder = trace.Single(s => s.SpanId == attempt.ParentSpanId);
         forwarder.Scope.ShouldBe("Yarp.ReverseProxy");
         forwarder.ParentSpanId.ShouldBe(server.SpanId);
+    }
+
+    /// <summary>The standard test gateway's settings, exporting its traces and metrics over OTLP/HTTP to <paramref name="receiver"/>.</summary>
+    private static Dictionary<string, string?> ExportingTo(OtlpReceiver receiver, MockProviderServer upstream)
+    {
+        var settings = TestSettings.Standard(upstream.BaseAddress);
+        settings["Gateway:Telemetry:OtlpEndpoint"] = receiver.BaseAddress.ToString();
+        settings["Gateway:Telemetry:OtlpProtocol"] = "HttpProtobuf";
+        return settings;
     }
 
     [Fact]
