@@ -43,8 +43,9 @@ public sealed class RedisConnection : IDisposable
     /// <summary>Connects before the gateway takes traffic, so that its first requests do not meet a connection still opening.</summary>
     public async Task ConnectAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (!IsConnected && DateTime.UtcNow < deadline)
+        // A monotonic clock: a wall-clock step during start-up must not cut the wait short or stretch it.
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (!IsConnected && waited.Elapsed < timeout)
         {
             await Task.Delay(20, cancellationToken);
         }
