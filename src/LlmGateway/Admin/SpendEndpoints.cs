@@ -78,6 +78,7 @@ public static class SpendEndpoints
                 writer.WriteNumber("cost_usd", row.CostUsd);
                 writer.WriteNumber("estimated_requests", row.EstimatedRequests);
                 writer.WriteNumber("unpriced_requests", row.UnpricedRequests);
+                writer.WriteNumber("cache_saved_usd", row.CacheSavedUsd);
                 writer.WriteEndObject();
             }
 

@@ -36,7 +36,8 @@ public sealed record SpendRow(
     long ReasoningTokens,
     decimal CostUsd,
     long EstimatedRequests,
-    long UnpricedRequests);
+    long UnpricedRequests,
+    decimal CacheSavedUsd);
 
 /// <summary>The counters a record adds to, shared by the store implementations so they stay identical.</summary>
 internal static class SpendCounters
@@ -46,7 +47,8 @@ internal static class SpendCounters
     /// <summary>How long hourly totals are kept.</summary>
     public static readonly TimeSpan Retention = TimeSpan.FromDays(93);
 
-    public static readonly string[] Metrics = ["requests", "prompt", "completion", "cached", "reasoning", "cost_pico", "estimated", "unpriced"];
+    // "saved_pico" came after the others: hours written before it have no such field, and read as 0.
+    public static readonly string[] Metrics = ["requests", "prompt", "completion", "cached", "reasoning", "cost_pico", "estimated", "unpriced", "saved_pico"];
 
     public static readonly SpendDimension[] Dimensions = Enum.GetValues<SpendDimension>();
 
@@ -72,8 +74,9 @@ internal static class SpendCounters
         Money.ToPicodollars(record.CostUsd),
         record.Estimated ? 1 : 0,
         record.Priced ? 0 : 1,
+        Money.ToPicodollars(record.SavedCostUsd),
     ];
 
     public static SpendRow ToRow(string value, long[] totals) => new(
-        value, totals[0], totals[1], totals[2], totals[3], totals[4], Money.FromPicodollars(totals[5]), totals[6], totals[7]);
+        value, totals[0], totals[1], totals[2], totals[3], totals[4], Money.FromPicodollars(totals[5]), totals[6], totals[7], Money.FromPicodollars(totals[8]));
 }

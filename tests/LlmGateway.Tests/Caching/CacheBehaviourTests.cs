@@ -88,6 +88,11 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
         CacheRig.Header(second, "x-gateway-cost-usd").ShouldBe("0");
         decimal.Parse(CacheRig.Header(second, "x-gateway-cache-saved-usd"), CultureInfo.InvariantCulture).ShouldBe(paid);
         CacheRig.Header(second, "x-gateway-prompt-tokens").ShouldBe(CacheRig.Header(first, "x-gateway-prompt-tokens"));
+
+        // The spend API keeps both: what was paid (the miss) and what the cache saved (the hit).
+        var spend = await Rig.SpendOfKeyAsync("alice", requests: 2);
+        spend.GetProperty("cost_usd").GetDecimal().ShouldBe(paid);
+        spend.GetProperty("cache_saved_usd").GetDecimal().ShouldBe(paid);
     }
 
     [Fact]

@@ -1,4 +1,6 @@
 using System.Net.Http.Headers;
+using System.Text.Json;
+using LlmGateway.Authentication;
 using LlmGateway.MockProvider;
 using LlmGateway.Testing;
 using LlmGateway.Tests.Infrastructure;
@@ -11,6 +13,9 @@ public sealed class CacheRig : IAsyncDisposable
 {
     public const string ChatPath = "/v1/chat/completions";
     public const string EmbeddingsPath = "/v1/embeddings";
+
+    /// <summary>The admin key of the rig's gateway, for <c>/admin/spend</c>.</summary>
+    public const string AdminKey = "sk-gw-admin-cache-0004";
 
     // The mock's word-hashing embeddings put paraphrases that share most words at about 0.8-0.9; unrelated questions near 0.
     public const double Threshold = 0.75;
@@ -53,6 +58,7 @@ public sealed class CacheRig : IAsyncDisposable
         settings["Gateway:Models:embedder:UpstreamModel"] = "mock-embedding";
         settings["Gateway:Metering:Prices:gpt-test:Input"] = "3";
         settings["Gateway:Metering:Prices:gpt-test:Output"] = "15";
+        settings["Gateway:Admin:KeyHash"] = VirtualKeyHash.Compute(AdminKey).ToString();
         settings["Gateway:Cache:Enabled"] = "true";
         settings["Gateway:Cache:Semantic:Enabled"] = "true";
         settings["Gateway:Cache:Semantic:EmbeddingModel"] = "embedder";
@@ -60,6 +66,27 @@ public sealed class CacheRig : IAsyncDisposable
         // Generous: these machines are shared, and a lookup past its timeout is (correctly) a bypass.
         settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
         return settings;
+    }
+
+    /// <summary>The key's row of <c>/admin/spend?group_by=key</c> once it shows <paramref name="requests"/> requests (metering writes after the response).</summary>
+    public async Task<JsonElement> SpendOfKeyAsync(string keyId, long requests)
+    {
+        using var admin = Gateway.CreateHttpClient(AdminKey);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            using var spend = JsonDocument.Parse(await admin.GetStringAsync(new Uri("admin/spend?group_by=key", UriKind.Relative), Cancel));
+            foreach (var row in spend.RootElement.GetProperty("data").EnumerateArray())
+            {
+                if (row.GetProperty("value").GetString() == keyId && row.GetProperty("requests").GetInt64() >= requests)
+                {
+                    return row.Clone();
+                }
+            }
+
+            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), $"spend of key '{keyId}' with {requests} requests");
+            await Task.Delay(20, Cancel);
+        }
     }
 
     public long UpstreamCalls(string path = ChatPath) => Upstream.Stats.RequestsByPath.TryGetValue(path, out var count) ? count : 0;

@@ -41,7 +41,7 @@ public abstract class SpendStoreContract
 
         var byKey = await Query(SpendDimension.Key);
         byKey.Select(row => row.Value).ShouldBe(["alice", "bob"]);
-        byKey[0].ShouldBe(new SpendRow("alice", 2, 15, 25, 4, 2, 0.123456789013m, 0, 0));
+        byKey[0].ShouldBe(new SpendRow("alice", 2, 15, 25, 4, 2, 0.123456789013m, 0, 0, 0m));
         byKey[1].EstimatedRequests.ShouldBe(1);
 
         var byTeam = await Query(SpendDimension.Team);
@@ -50,6 +50,19 @@ public abstract class SpendStoreContract
         var total = (await Query(SpendDimension.Total)).ShouldHaveSingleItem();
         total.Requests.ShouldBe(3);
         total.CostUsd.ShouldBe(2.123456789013m);
+    }
+
+    [Fact]
+    public async Task Query_SumsWhatTheCacheSaved_BesideWhatWasPaid()
+    {
+        await Store.AddAsync(Record("alice", "team-a", "gpt-4o", 10, 20, 0.25m), Cancel);
+        await Store.AddAsync(Record("alice", "team-a", "gpt-4o", 10, 20, 0m, minute: 5) with { CacheResult = "hit", SavedCostUsd = 0.25m }, Cancel);
+        await Store.AddAsync(Record("alice", "team-a", "gpt-4o", 10, 20, 0m, minute: 6) with { CacheResult = "semantic-hit", SavedCostUsd = 0.000000000001m }, Cancel);
+
+        var row = (await Query(SpendDimension.Key)).ShouldHaveSingleItem();
+        row.Requests.ShouldBe(3);
+        row.CostUsd.ShouldBe(0.25m);
+        row.CacheSavedUsd.ShouldBe(0.250000000001m);
     }
 
     [Fact]
