@@ -59,8 +59,8 @@ internal sealed class CacheLookaheadMiddleware(RequestDelegate next, CachePolici
             return;
         }
 
-        var key = CacheKeys.Exact(
-            CacheMiddleware.TenantScope(context, _scope), request, CacheMiddleware.ModelName(context, request), CacheMiddleware.ProtocolVariant(context, request));
+        var (tenant, model, variant) = CacheMiddleware.KeyParts.Of(context, request, _scope);
+        var key = CacheKeys.Exact(tenant, request, model, variant);
         context.Features.Set(new CacheLookahead(request, key, LookUpAsync(key, context.RequestAborted)));
     }
 

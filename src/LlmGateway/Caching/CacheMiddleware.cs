@@ -59,9 +59,7 @@ internal sealed partial class CacheMiddleware(
             return;
         }
 
-        var tenant = TenantScope(context, _options.Scope);
-        var model = ModelName(context, request);
-        var variant = ProtocolVariant(context, request);
+        var (tenant, model, variant) = KeyParts.Of(context, request, _options.Scope);
         var lookahead = context.Features.Get<CacheLookahead>() is { } started && started.IsFor(request) ? started : null;
         var key = lookahead?.Key ?? CacheKeys.Exact(tenant, request, model, variant);
         var aborted = context.RequestAborted;
@@ -190,22 +188,29 @@ internal sealed partial class CacheMiddleware(
     internal static bool Caches(CachePolicy policy, LlmRequestFeature request, Directive directive) =>
         directive.Store && !(policy.RequireZeroTemperature && request.Temperature != 0);
 
+    /// <summary>What the cache keys of a request are made of besides its body: its tenant, the model it resolved to, its protocol variant.</summary>
+    internal readonly record struct KeyParts(string Tenant, string Model, string? Variant)
+    {
+        public static KeyParts Of(HttpContext context, LlmRequestFeature request, CacheScope scope) =>
+            new(TenantScope(context, scope), ModelName(context, request), ProtocolVariant(context, request));
+    }
+
     /// <summary>Whose answers this request may be served: its team's, or its key's when the key has no team or the scope is per key.</summary>
-    internal static string TenantScope(HttpContext context, CacheScope scope)
+    private static string TenantScope(HttpContext context, CacheScope scope)
     {
         var key = MeteringFeature.KeyOf(context);
         return scope == CacheScope.Team && !string.IsNullOrEmpty(key.Team) ? "team:" + key.Team : "key:" + key.Id;
     }
 
     /// <summary>The configured model the request resolved to, so that an alias and its model share answers.</summary>
-    internal static string ModelName(HttpContext context, LlmRequestFeature request)
+    private static string ModelName(HttpContext context, LlmRequestFeature request)
     {
         var model = context.Features.Get<ModelRouteFeature>()?.Model;
         return model is null || model.IsPattern ? request.Model : model.Name;
     }
 
     /// <summary>Request headers that change an answer's shape: Anthropic's API version and beta features.</summary>
-    internal static string? ProtocolVariant(HttpContext context, LlmRequestFeature request)
+    private static string? ProtocolVariant(HttpContext context, LlmRequestFeature request)
     {
         if (request.Operation != LlmOperation.Messages)
         {
