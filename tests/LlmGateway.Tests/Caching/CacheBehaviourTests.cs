@@ -90,7 +90,7 @@ public abstract class CacheBehaviourTests : IAsyncLifetime
         CacheRig.Header(second, "x-gateway-prompt-tokens").ShouldBe(CacheRig.Header(first, "x-gateway-prompt-tokens"));
 
         // The spend API keeps both: what was paid (the miss) and what the cache saved (the hit).
-        var spend = await Rig.SpendOfKeyAsync("alice", requests: 2);
+        var spend = await Rig.Gateway.SpendRowAsync(CacheRig.AdminKey, "key", "alice", requests: 2);
         spend.GetProperty("cost_usd").GetDecimal().ShouldBe(paid);
         spend.GetProperty("cache_saved_usd").GetDecimal().ShouldBe(paid);
     }

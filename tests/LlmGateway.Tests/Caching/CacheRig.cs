@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text.Json;
 using LlmGateway.Authentication;
 using LlmGateway.MockProvider;
 using LlmGateway.Testing;
@@ -66,27 +65,6 @@ public sealed class CacheRig : IAsyncDisposable
         // Generous: these machines are shared, and a lookup past its timeout is (correctly) a bypass.
         settings["Gateway:Cache:LookupTimeout"] = "00:00:05";
         return settings;
-    }
-
-    /// <summary>The key's row of <c>/admin/spend?group_by=key</c> once it shows <paramref name="requests"/> requests (metering writes after the response).</summary>
-    public async Task<JsonElement> SpendOfKeyAsync(string keyId, long requests)
-    {
-        using var admin = Gateway.CreateHttpClient(AdminKey);
-        var waited = System.Diagnostics.Stopwatch.StartNew();
-        while (true)
-        {
-            using var spend = JsonDocument.Parse(await admin.GetStringAsync(new Uri("admin/spend?group_by=key", UriKind.Relative), Cancel));
-            foreach (var row in spend.RootElement.GetProperty("data").EnumerateArray())
-            {
-                if (row.GetProperty("value").GetString() == keyId && row.GetProperty("requests").GetInt64() >= requests)
-                {
-                    return row.Clone();
-                }
-            }
-
-            waited.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10), $"spend of key '{keyId}' with {requests} requests");
-            await Task.Delay(20, Cancel);
-        }
     }
 
     public long UpstreamCalls(string path = ChatPath) => Upstream.Stats.RequestsByPath.TryGetValue(path, out var count) ? count : 0;
