@@ -17,7 +17,7 @@ namespace LlmGateway.Benchmarks;
 [MemoryDiagnoser]
 public class PiiScanBenchmarks
 {
-    private const string CleanPrompt =
+    internal const string CleanPrompt =
         "Hi team, since upgrading the gateway from version 2.3.1 to 2.4.0 on 2026-11-03, about one request in 40 to our "
         + "EU deployment fails with status 502 after exactly 30 seconds. Order ids in the failing batch run from "
         + "ORD-2026-118400 to ORD-2026-118950, and the retry budget (3 attempts, 250 ms apart) is always used up. "
