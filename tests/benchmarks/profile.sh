@@ -135,6 +135,12 @@ wrk_run() {
 
 field() { sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$2"; }
 
+# Bytes the gateway's GC heap has allocated since it started, from the runtime's own meter on /metrics. Allocation per
+# request is the one figure here that a busy machine does not move: it counts work, not time.
+allocated_bytes() {
+    curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "dotnet_gc_heap_total_allocated_bytes_total" { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
+}
+
 step "Warm-up: $warmup s per variant"
 for name in "${names[@]}"; do
     wrk_run "$name" "$warmup" "$out/wrk-$name-warmup.txt" >/dev/null
@@ -144,16 +150,19 @@ for round in $(seq "$rounds"); do
     step "Round $round of $rounds"
     for name in "${names[@]}"; do
         pid=${pid_of[$name]}
+        allocated_before=$(allocated_bytes "${port_of[$name]}")
         ticks_before=$(cpu_ticks "$pid")
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
         ticks_after=$(cpu_ticks "$pid")
+        allocated_after=$(allocated_bytes "${port_of[$name]}")
         requests=$(field requests "$line")
         errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
         cpu_us=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
         rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
-        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" >>"$results"
-        printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s\n' \
-            "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" >&2
+        alloc=$(awk -v a="$((allocated_after - allocated_before))" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
+        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >>"$results"
+        printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request\n' \
+            "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >&2
     done
 done
 
@@ -181,13 +190,13 @@ stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
-        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8 }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0 }
         $1 == "peak" && $2 == n { peak = $3 / 1024 }
-        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, peak }
+        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), peak }
     ' "$results"
 done | tee -a "$out/report.md"
 echo "Raw results and logs: $out" >&2
