@@ -204,7 +204,7 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
         context.Request.Headers.AcceptEncoding = default;
         var response = context.Response;
         var client = response.Body;
-        using var buffer = new MemoryStream();
+        using var buffer = new HeldResponseBody();
         response.Body = buffer;
         try
         {
@@ -215,7 +215,7 @@ internal sealed class GuardrailsMiddleware(RequestDelegate next, GuardrailPolici
             response.Body = client;
         }
 
-        var body = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        var body = buffer.Written;
         string? blockedBy = null;
         var rewritten = response.StatusCode == StatusCodes.Status200OK && !response.HasStarted
             ? ResponseText.Rewrite(request.Operation, body, text => GuardChoice(policy, table, schema, text, ref blockedBy))
