@@ -133,7 +133,7 @@ internal sealed partial class BudgetMetrics : IHostedService
             var now = _time.GetUtcNow();
             foreach (var budget in _budgets)
             {
-                var counter = BudgetMiddleware.CounterFor(budget.Scope, budget.Name, budget.Limit, now);
+                var counter = ConfiguredBudget.CounterFor(budget.Scope, budget.Name, budget.Limit, now);
                 var committed = await _store.GetCommittedAsync(counter.Key);
                 budget.Remaining = (double)(budget.Limit.LimitUsd - Money.FromPicodollars(committed));
             }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using LlmGateway.Configuration;
 using LlmGateway.Metering;
 using LlmGateway.Storage;
@@ -23,51 +22,41 @@ internal sealed partial class BudgetMiddleware(
     RequestTelemetry telemetry,
     ILogger<BudgetMiddleware> logger)
 {
-    private static readonly TimeSpan s_dayCounterLifetime = TimeSpan.FromDays(2);
-    private static readonly TimeSpan s_monthCounterLifetime = TimeSpan.FromDays(33);
-
-    private readonly BudgetOptions _budgets = options.Value.Budgets;
+    private readonly Dictionary<string, ConfiguredBudget> _keyBudgets = ConfiguredBudget.Index(options.Value.Budgets.Keys, "virtual key", "key");
+    private readonly Dictionary<string, ConfiguredBudget> _teamBudgets = ConfiguredBudget.Index(options.Value.Budgets.Teams, "team", "team");
 
     public Task InvokeAsync(HttpContext context)
     {
         var key = MeteringFeature.KeyOf(context);
-        var keyBudget = _budgets.Keys.GetValueOrDefault(key.Id);
-        var teamBudget = key.Team is null ? null : _budgets.Teams.GetValueOrDefault(key.Team);
+        var keyBudget = _keyBudgets.GetValueOrDefault(key.Id);
+        var teamBudget = key.Team is null ? null : _teamBudgets.GetValueOrDefault(key.Team);
         if (keyBudget is null && teamBudget is null)
         {
             return next(context);
         }
 
         var now = time.GetUtcNow();
-        var applicable = new List<(BudgetCounter Counter, string Scope, string Name, BudgetLimit Limit)>(2);
-        if (keyBudget is not null)
-        {
-            applicable.Add((CounterFor("key", key.Id, keyBudget, now), "virtual key", key.Id, keyBudget));
-        }
-
-        if (teamBudget is not null)
-        {
-            applicable.Add((CounterFor("team", key.Team!, teamBudget, now), "team", key.Team!, teamBudget));
-        }
-
-        return ReserveAndRunAsync(context, applicable);
+        BudgetCounter[] counters = keyBudget is null ? [teamBudget!.CounterAt(now)]
+            : teamBudget is null ? [keyBudget.CounterAt(now)]
+            : [keyBudget.CounterAt(now), teamBudget.CounterAt(now)];
+        return ReserveAndRunAsync(context, counters, keyBudget, teamBudget);
     }
 
-    private async Task ReserveAndRunAsync(HttpContext context, List<(BudgetCounter Counter, string Scope, string Name, BudgetLimit Limit)> applicable)
+    private async Task ReserveAndRunAsync(HttpContext context, BudgetCounter[] counters, ConfiguredBudget? keyBudget, ConfiguredBudget? teamBudget)
     {
         var metering = MeteringFeature.GetOrCreate(context, prices, policies);
-        var counters = applicable.ConvertAll(entry => entry.Counter);
         var reserved = Money.ToPicodollars(metering.WorstCaseCostUsd);
         try
         {
             var reservation = await store.TryReserveAsync(counters, reserved, context.RequestAborted);
             if (!reservation.Reserved)
             {
-                var (_, scope, name, limit) = applicable[reservation.RefusedBy];
-                LogBudgetExceeded(logger, scope, name);
+                // Counters are the key's, if it has a budget, then the team's, if it has one.
+                var refused = reservation.RefusedBy == 0 ? keyBudget ?? teamBudget! : teamBudget!;
+                LogBudgetExceeded(logger, refused.Scope, refused.Name);
                 telemetry.RecordRejection(context, "budget_exceeded");
-                await MeteringErrors.BudgetExceeded(scope, name, Money.FromPicodollars(reservation.Committed), limit.LimitUsd,
-                    PeriodWords(limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
+                await MeteringErrors.BudgetExceeded(refused.Scope, refused.Name, Money.FromPicodollars(reservation.Committed), refused.Limit.LimitUsd,
+                    PeriodWords(refused.Limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
                 return;
             }
         }
@@ -96,17 +85,6 @@ internal sealed partial class BudgetMiddleware(
             var settlementId = metering.RecordId;
             writer.Enqueue(cancellationToken => store.SettleAsync(settlementId, counters, reserved, actual, cancellationToken));
         }
-    }
-
-    internal static BudgetCounter CounterFor(string scope, string name, BudgetLimit limit, DateTimeOffset now)
-    {
-        var (period, lifetime) = limit.Period switch
-        {
-            BudgetPeriod.Day => (now.UtcDateTime.ToString("'d'yyyyMMdd", CultureInfo.InvariantCulture), s_dayCounterLifetime),
-            BudgetPeriod.Month => (now.UtcDateTime.ToString("'m'yyyyMM", CultureInfo.InvariantCulture), s_monthCounterLifetime),
-            _ => ("all", (TimeSpan?)null),
-        };
-        return new BudgetCounter($"llmgw:budget:{scope}:{name}:{period}", Money.ToPicodollars(limit.LimitUsd), lifetime);
     }
 
     private static string PeriodWords(BudgetPeriod period) => period switch

@@ -23,9 +23,10 @@ public sealed class InMemoryBudgetStore : IBudgetStore
                 }
             }
 
-            foreach (var counter in counters)
+            // By index: a foreach through IReadOnlyList would box the list's enumerator on every request.
+            for (var i = 0; i < counters.Count; i++)
             {
-                _committed[counter.Key] = _committed.GetValueOrDefault(counter.Key) + amount;
+                _committed[counters[i].Key] = _committed.GetValueOrDefault(counters[i].Key) + amount;
             }
         }
 
@@ -47,9 +48,9 @@ public sealed class InMemoryBudgetStore : IBudgetStore
                 _settled.Remove(_settledOrder.Dequeue());
             }
 
-            foreach (var counter in counters)
+            for (var i = 0; i < counters.Count; i++)
             {
-                _committed[counter.Key] = _committed.GetValueOrDefault(counter.Key) + actual - reserved;
+                _committed[counters[i].Key] = _committed.GetValueOrDefault(counters[i].Key) + actual - reserved;
             }
         }
 

@@ -64,18 +64,19 @@ internal static class SpendCounters
         _ => "all",
     };
 
-    public static long[] ValuesOf(UsageRecord record) =>
-    [
-        1,
-        record.Usage.PromptTokens,
-        record.Usage.CompletionTokens,
-        record.Usage.CachedPromptTokens,
-        record.Usage.ReasoningTokens,
-        Money.ToPicodollars(record.CostUsd),
-        record.Estimated ? 1 : 0,
-        record.Priced ? 0 : 1,
-        Money.ToPicodollars(record.SavedCostUsd),
-    ];
+    /// <summary>Writes what a record adds to each of <see cref="Metrics"/>, in their order.</summary>
+    public static void ValuesOf(UsageRecord record, Span<long> values)
+    {
+        values[0] = 1;
+        values[1] = record.Usage.PromptTokens;
+        values[2] = record.Usage.CompletionTokens;
+        values[3] = record.Usage.CachedPromptTokens;
+        values[4] = record.Usage.ReasoningTokens;
+        values[5] = Money.ToPicodollars(record.CostUsd);
+        values[6] = record.Estimated ? 1 : 0;
+        values[7] = record.Priced ? 0 : 1;
+        values[8] = Money.ToPicodollars(record.SavedCostUsd);
+    }
 
     public static SpendRow ToRow(string value, long[] totals) => new(
         value, totals[0], totals[1], totals[2], totals[3], totals[4], Money.FromPicodollars(totals[5]), totals[6], totals[7], Money.FromPicodollars(totals[8]));

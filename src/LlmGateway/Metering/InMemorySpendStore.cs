@@ -13,7 +13,8 @@ public sealed class InMemorySpendStore : ISpendStore
     public ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
         var hour = SpendCounters.HourOf(record.Timestamp);
-        var values = SpendCounters.ValuesOf(record);
+        Span<long> values = stackalloc long[SpendCounters.Metrics.Length];
+        SpendCounters.ValuesOf(record, values);
         lock (_gate)
         {
             if (!_seen.Add(record.Id))

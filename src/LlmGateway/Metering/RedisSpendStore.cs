@@ -22,7 +22,8 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
 
     public async ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
-        var values = SpendCounters.ValuesOf(record);
+        Span<long> values = stackalloc long[SpendCounters.Metrics.Length];
+        SpendCounters.ValuesOf(record, values);
         var arguments = new List<RedisValue>(2 + SpendCounters.Dimensions.Length * values.Length * 2)
         {
             (long)SpendCounters.Retention.TotalSeconds,

@@ -35,7 +35,7 @@ public sealed class BudgetMetricsTests
                 },
             },
         };
-        var aliceToday = BudgetMiddleware.CounterFor("key", "alice", options.Budgets.Keys["alice"], clock.GetUtcNow());
+        var aliceToday = ConfiguredBudget.CounterFor("key", "alice", options.Budgets.Keys["alice"], clock.GetUtcNow());
         await store.TryReserveAsync([aliceToday], Money.ToPicodollars(0.25m), TestContext.Current.CancellationToken);
         using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         using var telemetry = new GatewayTelemetry(services.GetRequiredService<IMeterFactory>());
