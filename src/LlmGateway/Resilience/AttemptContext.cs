@@ -131,7 +131,7 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         await CompleteAsync(EndOf(last));
     }
 
-    /// <summary>Polly's last outcome as the request's: its deadline or the client's departure, else whatever was thrown.</summary>
+    /// <summary>Polly's last outcome as the request's: the total deadline or the client's departure; anything else thrown is rethrown as it was.</summary>
     private AttemptOutcome EndOf(Outcome<AttemptOutcome> last)
     {
         switch (last.Exception)
