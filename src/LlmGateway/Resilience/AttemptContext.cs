@@ -103,28 +103,22 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
         _abortRequested = true;
     }
 
-    /// <summary>Runs the attempts through the model's pipeline and returns how the last one ended.</summary>
-    public async Task<AttemptOutcome> RunAsync()
+    /// <summary>Runs the attempts through the model's pipeline, then answers for the one that ended the request.</summary>
+    public async Task RunAsync()
     {
         var features = _context.Features;
         var reset = features.Get<IHttpResetFeature>();
         features.Set<IHttpRequestLifetimeFeature>(this);
         features.Set<IHttpResetFeature>(null);
         features.Set(this);
+
+        // One Polly context for the whole request: each attempt's circuit breaker runs on it too (see RunAttemptAsync).
         var resilienceContext = ResilienceContextPool.Shared.Get(_client.RequestAborted);
+        Outcome<AttemptOutcome> last;
         try
         {
-            resilienceContext.Properties.Set(AttemptPipeline.AttemptKey, this);
-            return await _model.Attempts.ExecuteAsync(
-                static (context, attempt) => attempt.RunAttemptAsync(context.CancellationToken), resilienceContext, this);
-        }
-        catch (TimeoutRejectedException)
-        {
-            return new AttemptOutcome(AttemptResult.DeadlineExceeded);
-        }
-        catch (OperationCanceledException) when (_client.RequestAborted.IsCancellationRequested)
-        {
-            return new AttemptOutcome(AttemptResult.ClientGone);
+            last = await _model.Attempts.ExecuteOutcomeAsync(
+                static (context, attempts) => attempts.RunAttemptAsync(context), resilienceContext, this);
         }
         finally
         {
@@ -133,10 +127,29 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
             features.Set(reset);
             features.Set<AttemptContext>(null);
         }
+
+        await CompleteAsync(EndOf(last));
+    }
+
+    /// <summary>Polly's last outcome as the request's: the total deadline or the client's departure; anything else thrown is rethrown as it was.</summary>
+    private AttemptOutcome EndOf(Outcome<AttemptOutcome> last)
+    {
+        switch (last.Exception)
+        {
+            case null:
+                return last.Result;
+            case TimeoutRejectedException:
+                return new AttemptOutcome(AttemptResult.DeadlineExceeded);
+            case OperationCanceledException when _client.RequestAborted.IsCancellationRequested:
+                return new AttemptOutcome(AttemptResult.ClientGone);
+            default:
+                last.ThrowIfException();
+                throw new UnreachableException();
+        }
     }
 
     /// <summary>Finishes the response after the last attempt: passes on a held answer, or ends a broken one properly.</summary>
-    public Task CompleteAsync(AttemptOutcome outcome)
+    private Task CompleteAsync(AttemptOutcome outcome)
     {
         var response = _context.Response;
         switch (outcome.Result)
@@ -222,102 +235,125 @@ internal sealed partial class AttemptContext : IHttpRequestLifetimeFeature
 
     internal void OnRetry(TimeSpan delay) => LogRetrying(_logger, _publicModel, _attempts + 1, delay.TotalMilliseconds);
 
-    private async ValueTask<AttemptOutcome> RunAttemptAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Polly's callback for one attempt: chooses a deployment unless this is the first, and forwards through its circuit
+    /// breaker, skipping deployments whose breaker opened since they were chosen. Never throws: Polly gets the exception.
+    /// </summary>
+    private async ValueTask<Outcome<AttemptOutcome>> RunAttemptAsync(ResilienceContext resilienceContext)
     {
-        _attemptAborted = cancellationToken;
-        while (true)
+        _attemptAborted = resilienceContext.CancellationToken;
+        try
         {
-            if (_chooseNext)
+            while (true)
             {
-                if (_selector.Select(_context, _model, _tried) is not { } choice)
+                if (_chooseNext)
                 {
-                    return new AttemptOutcome(AttemptResult.NoDeployment);
+                    if (_selector.Select(_context, _model, _tried) is not { } choice)
+                    {
+                        return Ended(new AttemptOutcome(AttemptResult.NoDeployment));
+                    }
+
+                    var publicModel = ReferenceEquals(choice.Deployment.Model, _route.Model) ? _publicModel : choice.Deployment.Model.Name;
+                    DeploymentRouting.Apply(_context, _route, choice, _request, publicModel);
                 }
 
-                var publicModel = ReferenceEquals(choice.Deployment.Model, _route.Model) ? _publicModel : choice.Deployment.Model.Name;
-                DeploymentRouting.Apply(_context, _route, choice, _request, publicModel);
-            }
+                _chooseNext = true;
+                var deployment = _route.Route.Deployment;
+                if (deployment.Breaker is not { } breaker)
+                {
+                    return await ForwardAsync(deployment);
+                }
 
-            _chooseNext = true;
-            var deployment = _route.Route.Deployment;
-            if (deployment.Breaker is not { } breaker)
-            {
-                return await ForwardAsync(deployment);
-            }
+                // The breaker runs on the attempts' own context: nested inside the total deadline, it sees the deadline's
+                // cancellation, and it leaves the context as it found it.
+                var outcome = await breaker.Pipeline.ExecuteOutcomeAsync(
+                    static (_, state) => state.Attempts.ForwardAsync(state.Deployment), resilienceContext, (Attempts: this, Deployment: deployment));
+                if (outcome.Exception is not BrokenCircuitException)
+                {
+                    return outcome;
+                }
 
-            try
-            {
-                return await breaker.Pipeline.ExecuteAsync(
-                    static (state, _) => state.Attempt.ForwardAsync(state.Deployment), (Attempt: this, Deployment: deployment), cancellationToken);
-            }
-            catch (BrokenCircuitException)
-            {
                 // Opened (or probing) since it was chosen: skip it without sending anything.
                 LogBreakerOpen(_logger, deployment.Model.Name, deployment.Name);
                 _metrics.RecordAttempt(deployment, ResilienceMetrics.BreakerOpen);
                 (_tried ??= []).Add(deployment);
             }
         }
+        catch (Exception exception)
+        {
+            return Outcome.FromException<AttemptOutcome>(exception);
+        }
     }
 
-    private async ValueTask<AttemptOutcome> ForwardAsync(Deployment deployment)
+    /// <summary>How an attempt ended, for Polly, with these attempts attached for the retry callbacks.</summary>
+    private Outcome<AttemptOutcome> Ended(AttemptOutcome outcome) => Outcome.FromResult(outcome with { Attempts = this });
+
+    /// <summary>One attempt through <paramref name="deployment"/>. Never throws: Polly gets the exception.</summary>
+    private async ValueTask<Outcome<AttemptOutcome>> ForwardAsync(Deployment deployment)
     {
-        _attempts++;
-        _heldThisAttempt = false;
-        _abortRequested = false;
-        _upstreamStatus = 0;
-        _headersAt = 0;
-        var response = _context.Response;
-        if (_attempts > 1)
+        try
         {
-            // Whatever the previous attempt left (a 502/504 status and its error) is not this attempt's.
-            response.StatusCode = StatusCodes.Status200OK;
-            _context.Features.Set<IForwarderErrorFeature>(null);
-        }
-
-        response.Headers[DeploymentHeader] = deployment.Name;
-        response.Headers[AttemptsHeader] = _attempts < AttemptCounts.Length ? AttemptCounts[_attempts] : _attempts.ToString(CultureInfo.InvariantCulture);
-
-        using var activity = StartActivity(_route.Route, _attempts);
-        var started = _timeProvider.GetTimestamp();
-        if (_attempts == 1 && _model.Options.Hedging.Delay is { } hedgingDelay && !_request.Stream)
-        {
-            if (await ForwardHedgedAsync(deployment, hedgingDelay) is { } hedgeOutcome)
+            _attempts++;
+            _heldThisAttempt = false;
+            _abortRequested = false;
+            _upstreamStatus = 0;
+            _headersAt = 0;
+            var response = _context.Response;
+            if (_attempts > 1)
             {
-                _metrics.RecordAttempt(deployment, ResilienceMetrics.Cancelled);
-                return hedgeOutcome;
+                // Whatever the previous attempt left (a 502/504 status and its error) is not this attempt's.
+                response.StatusCode = StatusCodes.Status200OK;
+                _context.Features.Set<IForwarderErrorFeature>(null);
             }
-        }
-        else
-        {
-            await _next(_context);
-        }
 
-        var outcome = Classify();
-        _metrics.RecordAttempt(deployment, outcome.Result);
-        if (_headersAt != 0)
-        {
-            deployment.Latency.Add(_timeProvider.GetElapsedTime(started, _headersAt));
-        }
+            response.Headers[DeploymentHeader] = deployment.Name;
+            response.Headers[AttemptsHeader] = _attempts < AttemptCounts.Length ? AttemptCounts[_attempts] : _attempts.ToString(CultureInfo.InvariantCulture);
 
-        if (outcome.Result != AttemptResult.Passed)
-        {
-            (_tried ??= []).Add(deployment);
-            LogAttemptFailed(_logger, _attempts, deployment.Model.Name, deployment.Name, outcome.Result, _upstreamStatus);
-            if (outcome.Result == AttemptResult.ContextWindowExceeded && _model.ContextWindowFallback is { } larger)
+            using var activity = StartActivity(_route.Route, _attempts);
+            var started = _timeProvider.GetTimestamp();
+            if (_attempts == 1 && _model.Options.Hedging.Delay is { } hedgingDelay && !_request.Stream)
             {
-                // From here on the request goes to the larger model; deployments tried so far are irrelevant.
-                _model = larger;
-                _tried = null;
+                if (await ForwardHedgedAsync(deployment, hedgingDelay) is { } hedgeOutcome)
+                {
+                    _metrics.RecordAttempt(deployment, ResilienceMetrics.Cancelled);
+                    return Ended(hedgeOutcome);
+                }
             }
-        }
+            else
+            {
+                await _next(_context);
+            }
 
-        if (activity is not null)
+            var outcome = Classify();
+            _metrics.RecordAttempt(deployment, outcome.Result);
+            if (_headersAt != 0)
+            {
+                deployment.Latency.Add(_timeProvider.GetElapsedTime(started, _headersAt));
+            }
+
+            if (outcome.Result != AttemptResult.Passed)
+            {
+                (_tried ??= []).Add(deployment);
+                LogAttemptFailed(_logger, _attempts, deployment.Model.Name, deployment.Name, outcome.Result, _upstreamStatus);
+                if (outcome.Result == AttemptResult.ContextWindowExceeded && _model.ContextWindowFallback is { } larger)
+                {
+                    // From here on the request goes to the larger model; deployments tried so far are irrelevant.
+                    _model = larger;
+                    _tried = null;
+                }
+            }
+
+            if (activity is not null)
+            {
+                FinishActivity(activity, outcome);
+            }
+
+            return Ended(outcome);
+        }
+        catch (Exception exception)
         {
-            FinishActivity(activity, outcome);
+            return Outcome.FromException<AttemptOutcome>(exception);
         }
-
-        return outcome;
     }
 
     /// <summary>

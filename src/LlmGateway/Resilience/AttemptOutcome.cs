@@ -39,6 +39,12 @@ internal enum AttemptResult
 /// <summary>How one attempt ended, and for a 429/503 how long the upstream asked us to wait.</summary>
 internal readonly record struct AttemptOutcome(AttemptResult Result, TimeSpan? RetryAfter = null)
 {
+    /// <summary>
+    /// The attempts of the request this outcome ended, attached when it is handed to Polly, so that the retry
+    /// callbacks can ask them about the next attempt without a per-request property bag on the Polly context.
+    /// </summary>
+    public AttemptContext? Attempts { get; init; }
+
     /// <summary>Failures that count against a deployment's circuit breaker.</summary>
     public bool IsDeploymentFailure => Result is AttemptResult.RetryableStatus or AttemptResult.PassedFailure or AttemptResult.ConnectionFailed
         or AttemptResult.TimedOut or AttemptResult.FailedMidResponse;

@@ -11,8 +11,6 @@ namespace LlmGateway.Resilience;
 /// </summary>
 internal static class AttemptPipeline
 {
-    public static readonly ResiliencePropertyKey<AttemptContext> AttemptKey = new("LlmGateway.Attempt");
-
     public static ResiliencePipeline<AttemptOutcome> For(RoutedModel model, TimeProvider timeProvider)
     {
         var options = model.Options;
@@ -27,19 +25,13 @@ internal static class AttemptPipeline
                 UseJitter = true,
                 Delay = options.Retry.BaseDelay,
                 MaxDelay = options.Retry.MaxDelay,
+                // An outcome without attempts attached carries an exception: never retried.
                 ShouldHandle = static args => ValueTask.FromResult(
-                    args.Outcome.Exception is null
-                    && args.Context.Properties.TryGetValue(AttemptKey, out var attempt)
-                    && attempt.ShouldRetry(args.Outcome.Result)),
-                DelayGenerator = static args => ValueTask.FromResult(
-                    args.Context.Properties.TryGetValue(AttemptKey, out var attempt) ? attempt.RetryDelay(args.Outcome.Result) : null),
+                    args.Outcome.Result.Attempts is { } attempts && attempts.ShouldRetry(args.Outcome.Result)),
+                DelayGenerator = static args => ValueTask.FromResult(args.Outcome.Result.Attempts?.RetryDelay(args.Outcome.Result)),
                 OnRetry = static args =>
                 {
-                    if (args.Context.Properties.TryGetValue(AttemptKey, out var attempt))
-                    {
-                        attempt.OnRetry(args.RetryDelay);
-                    }
-
+                    args.Outcome.Result.Attempts?.OnRetry(args.RetryDelay);
                     return ValueTask.CompletedTask;
                 },
             });

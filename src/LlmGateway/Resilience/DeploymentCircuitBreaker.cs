@@ -39,7 +39,7 @@ internal sealed class DeploymentCircuitBreaker
             .Build();
     }
 
-    /// <summary>Runs an attempt through the breaker; throws <see cref="BrokenCircuitException"/> when it is open.</summary>
+    /// <summary>Runs an attempt through the breaker; while it is open the outcome is a <see cref="BrokenCircuitException"/>.</summary>
     public ResiliencePipeline<AttemptOutcome> Pipeline { get; }
 
     public CircuitState State => _state.CircuitState;

@@ -19,13 +19,6 @@ internal sealed class ResilienceMiddleware(
             return next(context);
         }
 
-        return RunAttemptsAsync(context, route);
-    }
-
-    private async Task RunAttemptsAsync(HttpContext context, ModelRouteFeature route)
-    {
-        var attempts = new AttemptContext(context, route, next, selector, forwarder, timeProvider, metrics, logger);
-        var outcome = await attempts.RunAsync();
-        await attempts.CompleteAsync(outcome);
+        return new AttemptContext(context, route, next, selector, forwarder, timeProvider, metrics, logger).RunAsync();
     }
 }

@@ -81,6 +81,32 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task TotalDeadline_PassingWhileARetryWaits_Answers504_WithoutAnotherAttempt()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Models:m:Provider"] = "up0",
+            ["Gateway:Models:m:UpstreamModel"] = "mock-gpt",
+            ["Gateway:Models:m:Retry:MaxAttempts"] = "2",
+            ["Gateway:Models:m:Timeouts:Total"] = "00:00:00.500",
+            ["Gateway:Models:m:CircuitBreaker:Enabled"] = "false",
+        };
+        await using var rig = await DeploymentRig.StartAsync(1, settings);
+        var upstream = rig.Upstreams[0];
+        upstream.Options.ErrorStatus = 429;
+        upstream.Options.RetryAfterSeconds = 10;
+        using var client = rig.CreateHttpClient();
+
+        var clock = Stopwatch.StartNew();
+        using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("m")), Cancel);
+
+        // The 429 asked for ten seconds, within MaxRetryAfter; the half-second deadline ends the wait instead.
+        await response.ShouldBeOpenAiErrorAsync(HttpStatusCode.GatewayTimeout, "upstream_timeout");
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(8));
+        upstream.Stats.TotalRequests.ShouldBe(1);
+    }
+
+    [Fact]
     public async Task RefusedDeployment_FailsOverToTheNext_AtOnce()
     {
         var settings = new Dictionary<string, string?>
