@@ -2,15 +2,20 @@
 # Where the gateway's CPU goes: A/B comparison of gateway configurations by CPU time per request, a measure that a
 # busy machine disturbs far less than latency or throughput. See docs/benchmarks.md.
 #
-# Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--perf] VARIANT...
+# Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--pace MS] [--perf] VARIANT...
 #   VARIANT      NAME=SCENARIO[,SETTING...]: a folder in scenarios/ (KIND=load, UPSTREAM=static) plus settings:
 #                --Key=Value is passed to the gateway as a configuration override, NAME=VALUE is set in its
-#                environment ('\,' for a comma inside a setting), for example
+#                environment, @PATH runs another build's LlmGateway.dll (an older commit's, built in a worktree)
+#                ('\,' for a comma inside a setting), for example
 #                full=full-pipeline  nopgo=full-pipeline,DOTNET_TieredPGO=0
+#                before=full-pipeline,@/tmp/old/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll
 #   --seconds    length of each measured wrk run (default 5)
 #   --warmup     seconds of load per variant before the first round (default 30: until the JIT has tiered up)
 #   --rounds     rounds per variant, interleaved across variants; the report takes medians (default 3)
 #   --connections  wrk connections (default 16: past the gateway's throughput plateau on one core)
+#   --pace MS    each wrk connection waits MS milliseconds between requests in the measured rounds (the warm-up runs
+#                at full load): a fixed offered load, the same for every variant, below saturation. CPU per request
+#                then includes the thread pool's spinning while it waits for work (see docs/benchmarks.md)
 #   --perf       also sample each variant's CPU stacks with `perf record` (JIT symbols via perf maps) for one
 #                extra run and write the top functions to the output folder
 # Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
@@ -28,6 +33,7 @@ warmup=30
 rounds=3
 connections=16
 record_perf=0
+pace_ms=""
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
 load_cpus=${BENCH_LOAD_CPUS:-1}
 upstream_api_key="sk-bench-upstream"
@@ -41,6 +47,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --perf) record_perf=1; shift ;;
+        --pace) pace_ms=$2; shift 2 ;;
         -*) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
         *) variants+=("$1"); shift ;;
     esac
@@ -106,16 +113,22 @@ for variant in "${variants[@]}"; do
     fi
     scenario_arguments "$load_cpus" "$OTLP" "$REDIS"
     arguments=("${scenario_args[@]}") environment=()
+    dll=$gateway_dll
     for setting in "${parts[@]:1}"; do
-        if [[ $setting == --* ]]; then arguments+=("$setting"); else environment+=("$setting"); fi
+        case $setting in
+            --*) arguments+=("$setting") ;;
+            @*) dll=${setting#@} ;;
+            *) environment+=("$setting") ;;
+        esac
     done
+    [[ -f $dll ]] || { echo "$name: no gateway build at $dll" >&2; exit 2; }
     port=$(free_port)
     start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
         BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
         Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
         Serilog__MinimumLevel__Default=Warning "${environment[@]}" \
-        dotnet "$gateway_dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
+        dotnet "$dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
     pid_of[$name]=$last_pid
     port_of[$name]=$port
     request_of[$name]=$REQUEST
@@ -127,7 +140,7 @@ done
 
 wrk_run() {
     local name=$1 secs=$2 log=$3
-    BENCH_BODY_FILE="$bench/requests/${request_of[$name]}" BENCH_HEADERS="${headers_of[$name]}" \
+    BENCH_BODY_FILE="$bench/requests/${request_of[$name]}" BENCH_HEADERS="${headers_of[$name]}" BENCH_PACE_MS="$current_pace" \
         taskset -c "$load_cpus" wrk -t1 -c"$connections" -d"${secs}s" --latency -s "$bench/lib/post.lua" \
         "http://127.0.0.1:${port_of[$name]}/v1/chat/completions" >"$log" 2>&1 || { echo "wrk failed; see $log" >&2; exit 1; }
     grep '^RESULT ' "$log"
@@ -141,11 +154,28 @@ allocated_bytes() {
     curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "dotnet_gc_heap_total_allocated_bytes_total" { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
 }
 
+current_pace=""  # warm-up at full load, so the JIT sees the hot paths
 step "Warm-up: $warmup s per variant"
 for name in "${names[@]}"; do
     wrk_run "$name" "$warmup" "$out/wrk-$name-warmup.txt" >/dev/null
 done
 
+# One variant's figures for a round, from its CPU ticks and allocated bytes before and after, and wrk's result line.
+record_round() {
+    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5
+    local requests errors cpu_us rps alloc
+    [[ -n $line ]] || { echo "wrk failed for $name; see $out/wrk-$name-r$round.txt" >&2; exit 1; }
+    requests=$(field requests "$line")
+    errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
+    cpu_us=$(awk -v t="$ticks" -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
+    rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
+    alloc=$(awk -v a="$allocated" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >>"$results"
+    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request\n' \
+        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >&2
+}
+
+current_pace=$pace_ms
 for round in $(seq "$rounds"); do
     step "Round $round of $rounds"
     for name in "${names[@]}"; do
@@ -153,16 +183,9 @@ for round in $(seq "$rounds"); do
         allocated_before=$(allocated_bytes "${port_of[$name]}")
         ticks_before=$(cpu_ticks "$pid")
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
-        ticks_after=$(cpu_ticks "$pid")
-        allocated_after=$(allocated_bytes "${port_of[$name]}")
-        requests=$(field requests "$line")
-        errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
-        cpu_us=$(awk -v t=$((ticks_after - ticks_before)) -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
-        rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
-        alloc=$(awk -v a="$((allocated_after - allocated_before))" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
-        printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >>"$results"
-        printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request\n' \
-            "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >&2
+        ticks=$(($(cpu_ticks "$pid") - ticks_before))
+        allocated=$(($(allocated_bytes "${port_of[$name]}") - allocated_before))
+        record_round "$name" "$round" "$line" "$ticks" "$allocated"
     done
 done
 

@@ -2,6 +2,8 @@
 --   BENCH_BODY_FILE  the request body; each "__UNIQUE__" in it is replaced by a value no other request of any run
 --                    has (a random run id and a counter), so that every request is a cache miss
 --   BENCH_HEADERS    extra headers, "Name: value" separated by '|'
+--   BENCH_PACE_MS    if set, each connection waits this long between requests: a fixed offered load instead of
+--                    as much as the target takes
 local function read_file(path)
   local file = assert(io.open(path, "rb"), "cannot open " .. tostring(path))
   local content = file:read("*a")
@@ -29,6 +31,13 @@ if string.find(wrk.body, "__UNIQUE__", 1, true) then
     counter = counter + 1
     local body = string.gsub(template, "__UNIQUE__", run .. "-" .. counter)
     return wrk.format(nil, nil, nil, body)
+  end
+end
+
+local pace = tonumber(os.getenv("BENCH_PACE_MS") or "")
+if pace then
+  function delay()
+    return pace
   end
 end
 
