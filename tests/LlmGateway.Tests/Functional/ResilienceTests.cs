@@ -107,6 +107,41 @@ public sealed class ResilienceTests
     }
 
     [Fact]
+    public async Task ClientLeavingWhileARetryWaits_EndsTheAttempts_AndTheGatewayKeepsServing()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Gateway:Models:m:Provider"] = "up0",
+            ["Gateway:Models:m:UpstreamModel"] = "mock-gpt",
+            ["Gateway:Models:m:Retry:MaxAttempts"] = "2",
+            ["Gateway:Models:m:CircuitBreaker:Enabled"] = "false",
+        };
+        await using var rig = await DeploymentRig.StartAsync(1, settings);
+        var upstream = rig.Upstreams[0];
+        upstream.Options.FailNextStatus = 429;
+        upstream.Options.RetryAfterSeconds = 2;
+        upstream.Options.FailNextRequests = 1;
+        using var client = rig.CreateHttpClient();
+
+        // The first attempt gets its 429 at once; the client gives up while the gateway waits the two seconds.
+        var clock = Stopwatch.StartNew();
+        using (var leaving = CancellationTokenSource.CreateLinkedTokenSource(Cancel))
+        {
+            leaving.CancelAfter(TimeSpan.FromMilliseconds(500));
+            await Should.ThrowAsync<OperationCanceledException>(
+                () => client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("m")), leaving.Token));
+        }
+
+        // Had the wait gone on without the client, the retry would have reached the upstream at two seconds.
+        await Task.Delay(TimeSpan.FromSeconds(3.5) - clock.Elapsed, Cancel);
+        upstream.Stats.TotalRequests.ShouldBe(1);
+
+        using var next = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("m")), Cancel);
+        next.StatusCode.ShouldBe(HttpStatusCode.OK);
+        next.Headers.GetValues("x-gateway-attempts").ShouldBe(["1"]);
+    }
+
+    [Fact]
     public async Task RefusedDeployment_FailsOverToTheNext_AtOnce()
     {
         var settings = new Dictionary<string, string?>
