@@ -69,17 +69,7 @@ public static class LlmRequestParser
         foreach (var property in root.EnumerateObject())
         {
             var value = property.Value;
-            var error = property.Name switch
-            {
-                "model" => ReadString(value, "model", out fields.Model),
-                "stream" => ReadBoolean(value, "stream", out fields.Stream),
-                "stream_options" => ReadStreamOptions(value, out fields.IncludeUsage),
-                "max_tokens" or "max_completion_tokens" or "max_output_tokens" => ReadTokenLimit(value, property.Name, ref fields.MaxOutputTokens),
-                "temperature" => ReadNumber(value, "temperature", out fields.Temperature),
-                "user" => ReadString(value, "user", out fields.User),
-                "metadata" when operation == LlmOperation.Messages => ReadAnthropicUser(value, out fields.User),
-                _ => null,
-            };
+            var error = ReadField(operation, property, ref fields);
             if (error is not null)
             {
                 return error;
@@ -102,6 +92,56 @@ public static class LlmRequestParser
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Reads a top-level field the gateway uses. The name is matched as UTF-8, so that no property of the body becomes
+    /// a string only to be compared (<see cref="JsonProperty.Name"/> allocates one each time).
+    /// </summary>
+    private static GatewayError? ReadField(LlmOperation operation, JsonProperty property, ref Fields fields)
+    {
+        var value = property.Value;
+        if (property.NameEquals("model"u8))
+        {
+            return ReadString(value, "model", out fields.Model);
+        }
+
+        if (property.NameEquals("stream"u8))
+        {
+            return ReadBoolean(value, "stream", out fields.Stream);
+        }
+
+        if (property.NameEquals("stream_options"u8))
+        {
+            return ReadStreamOptions(value, out fields.IncludeUsage);
+        }
+
+        if (property.NameEquals("max_tokens"u8))
+        {
+            return ReadTokenLimit(value, "max_tokens", ref fields.MaxOutputTokens);
+        }
+
+        if (property.NameEquals("max_completion_tokens"u8))
+        {
+            return ReadTokenLimit(value, "max_completion_tokens", ref fields.MaxOutputTokens);
+        }
+
+        if (property.NameEquals("max_output_tokens"u8))
+        {
+            return ReadTokenLimit(value, "max_output_tokens", ref fields.MaxOutputTokens);
+        }
+
+        if (property.NameEquals("temperature"u8))
+        {
+            return ReadNumber(value, "temperature", out fields.Temperature);
+        }
+
+        if (property.NameEquals("user"u8))
+        {
+            return ReadString(value, "user", out fields.User);
+        }
+
+        return operation == LlmOperation.Messages && property.NameEquals("metadata"u8) ? ReadAnthropicUser(value, out fields.User) : null;
     }
 
     private static string RequiredInput(LlmOperation operation) => operation switch

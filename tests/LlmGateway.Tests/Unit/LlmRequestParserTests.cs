@@ -48,6 +48,31 @@ public sealed class LlmRequestParserTests
     }
 
     [Fact]
+    public void ReadsFieldsWhoseNamesAreEscaped_AsJsonDefinesThem()
+    {
+        var (feature, _) = Parse("""{"mod\u0065l":"m","messages":[],"max_\u006Futput_tokens":9}""");
+        using (feature)
+        {
+            feature!.Model.ShouldBe("m");
+            feature.MaxOutputTokens.ShouldBe(9);
+        }
+    }
+
+    [Fact]
+    public void ReadsTheAnthropicEndUser_FromMetadata_OnlyForMessages()
+    {
+        const string Json = """{"model":"m","messages":[],"metadata":{"user_id":"u-9"}}""";
+        var (messages, _) = Parse(Json, LlmOperation.Messages);
+        var (chat, _) = Parse(Json);
+        using (messages)
+        using (chat)
+        {
+            messages!.User.ShouldBe("u-9");
+            chat!.User.ShouldBeNull();
+        }
+    }
+
+    [Fact]
     public void KeepsTheBodyExactlyAsSent()
     {
         const string Json = """{ "model" : "m", "messages": [ ] , "x-unknown": {"a":[1,2]} }""";
@@ -68,6 +93,9 @@ public sealed class LlmRequestParserTests
     [InlineData("""{"model":"m","messages":[],"stream":"yes"}""", 400, "invalid_value", "stream")]
     [InlineData("""{"model":"m","messages":[],"max_tokens":-1}""", 400, "invalid_value", "max_tokens")]
     [InlineData("""{"model":"m","messages":[],"max_tokens":1.5}""", 400, "invalid_value", "max_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_completion_tokens":0}""", 400, "invalid_value", "max_completion_tokens")]
+    [InlineData("""{"model":"m","messages":[],"max_output_tokens":"many"}""", 400, "invalid_value", "max_output_tokens")]
+    [InlineData("""{"model":"m","messages":[],"user":7}""", 400, "invalid_value", "user")]
     [InlineData("""{"model":"m","messages":[],"temperature":"hot"}""", 400, "invalid_value", "temperature")]
     [InlineData("""{"model":"m","messages":[],"stream_options":{"include_usage":1}}""", 400, "invalid_value", "stream_options.include_usage")]
     public void RejectsBadInput_WithOpenAiStyleErrors(string json, int status, string code, string? param)
