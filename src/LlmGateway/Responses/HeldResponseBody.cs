@@ -1,5 +1,3 @@
-using System.Buffers;
-
 namespace LlmGateway.Responses;
 
 /// <summary>
@@ -9,9 +7,7 @@ namespace LlmGateway.Responses;
 /// </summary>
 internal sealed class HeldResponseBody : Stream
 {
-    private const int InitialBytes = 4096;
-
-    private byte[] _buffer = ArrayPool<byte>.Shared.Rent(InitialBytes);
+    private byte[]? _buffer;
     private int _length;
 
     /// <summary>The bytes written so far; valid until the next write or disposal.</summary>
@@ -43,11 +39,7 @@ internal sealed class HeldResponseBody : Stream
 
     public override void Write(ReadOnlySpan<byte> buffer)
     {
-        if (_buffer.Length - _length < buffer.Length)
-        {
-            Grow(_length + buffer.Length);
-        }
-
+        PooledBytes.EnsureCapacity(ref _buffer, _length, _length + buffer.Length);
         buffer.CopyTo(_buffer.AsSpan(_length));
         _length += buffer.Length;
     }
@@ -78,21 +70,12 @@ internal sealed class HeldResponseBody : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing && _buffer.Length > 0)
+        if (disposing)
         {
-            ArrayPool<byte>.Shared.Return(_buffer);
-            _buffer = [];
+            PooledBytes.Return(ref _buffer);
             _length = 0;
         }
 
         base.Dispose(disposing);
-    }
-
-    private void Grow(int needed)
-    {
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, _buffer.Length * 2));
-        _buffer.AsSpan(0, _length).CopyTo(larger);
-        ArrayPool<byte>.Shared.Return(_buffer);
-        _buffer = larger;
     }
 }

@@ -180,9 +180,9 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
     public void ReleaseBuffers()
     {
-        ReturnBuffer(ref _pending);
-        ReturnBuffer(ref _scratch);
-        ReturnBuffer(ref _replacements);
+        PooledBytes.Return(ref _pending);
+        PooledBytes.Return(ref _scratch);
+        PooledBytes.Return(ref _replacements);
     }
 
     private void Decide()
@@ -466,7 +466,7 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
     private void AppendReplacement(ReadOnlySpan<byte> bytes)
     {
-        EnsureCapacity(ref _replacements, _replacementsLength, _replacementsLength + bytes.Length);
+        PooledBytes.EnsureCapacity(ref _replacements, _replacementsLength, _replacementsLength + bytes.Length);
         bytes.CopyTo(_replacements.AsSpan(_replacementsLength));
         _replacementsLength += bytes.Length;
     }
@@ -480,7 +480,7 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
     private int JoinDataLine(ReadOnlySpan<byte> first, ReadOnlySpan<byte> next, int length)
     {
         var needed = length + first.Length + 1 + next.Length;
-        EnsureCapacity(ref _scratch, length, needed);
+        PooledBytes.EnsureCapacity(ref _scratch, length, needed);
         if (!first.IsEmpty)
         {
             first.CopyTo(_scratch.AsSpan(length));
@@ -494,35 +494,9 @@ internal sealed class ObservedResponseBody : Stream, IHttpResponseBodyFeature
 
     private void Append(ReadOnlySpan<byte> bytes)
     {
-        EnsureCapacity(ref _pending, _pendingLength, _pendingLength + bytes.Length);
+        PooledBytes.EnsureCapacity(ref _pending, _pendingLength, _pendingLength + bytes.Length);
         bytes.CopyTo(_pending.AsSpan(_pendingLength));
         _pendingLength += bytes.Length;
-    }
-
-    private static void EnsureCapacity(ref byte[]? buffer, int used, int needed)
-    {
-        if (buffer is not null && buffer.Length >= needed)
-        {
-            return;
-        }
-
-        var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, Math.Max(4096, (buffer?.Length ?? 0) * 2)));
-        if (buffer is not null)
-        {
-            buffer.AsSpan(0, used).CopyTo(larger);
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        buffer = larger;
-    }
-
-    private static void ReturnBuffer(ref byte[]? buffer)
-    {
-        if (buffer is not null)
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-            buffer = null;
-        }
     }
 
     /// <summary>The byte ranges of one write to forward; the first is inline so the common case allocates nothing.</summary>
