@@ -9,8 +9,9 @@
 #   --connections  connections for the saturation runs (default 16)
 #   --soak         instead of the table: the full pipeline at saturation for MINUTES (default 10), RSS every 10 s
 # Environment: BENCH_PROXY_CPUS (default 0) runs the proxy under test; BENCH_LOAD_CPUS (default 1) runs wrk, the
-# upstream and the mock provider; BENCH_DOTNET_WARMUP (default 30) is the .NET processes' warm-up in seconds (a
-# smoke run of the harness can shorten it; the figures then come from code that has not finished tiering up). Every server binds to 127.0.0.1 and is stopped by the PID that started it.
+# upstream and the mock provider; BENCH_JIT_WARMUP (default 30) is the warm-up in seconds of every target whose code
+# a JIT compiles as it runs: the .NET processes and the Portkey gateway on Node (a smoke run of the harness can
+# shorten it; the figures then come from code that has not finished tiering up). Every server binds to 127.0.0.1 and is stopped by the PID that started it.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -19,8 +20,9 @@ duration=12
 connections=16
 warmup=3
 # .NET processes pinned to one CPU tier up only after a long quiet spell (see start_gateway); even with the fix they
-# need about 20 s of load before their hot paths run optimised code.
-dotnet_warmup=${BENCH_DOTNET_WARMUP:-30}
+# need about 20 s of load before their hot paths run optimised code. Node's V8 needs as long: the Portkey gateway
+# used 4.5 ms of CPU per request in its first 5 s of load and 1.5 ms from the fourth 5 s round on.
+jit_warmup=${BENCH_JIT_WARMUP:-30}
 rounds=3
 soak_minutes=0
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
@@ -315,8 +317,8 @@ machine() {
     printf 'machine\tcores\t%s\n' "$(nproc)" >>"$results"
     printf 'machine\tmemory\t%s\n' "$(awk '/^MemTotal:/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)" >>"$results"
     printf 'machine\tload before the run\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$results"
-    printf 'machine\tsettings\t%s rounds of %ss per target and connection count, interleaved across targets; warm-up %ss (%ss for the gateway and the mock); saturation %s connections; proxies on CPU %s, wrk and upstreams on CPU %s\n' \
-        "$rounds" "$((duration / rounds))" "$warmup" "$dotnet_warmup" "$connections" "$proxy_cpus" "$load_cpus" >>"$results"
+    printf 'machine\tsettings\t%s rounds of %ss per target and connection count, interleaved across targets; warm-up %ss (%ss for the gateways, the floors, the mock and Portkey); saturation %s connections; proxies on CPU %s, wrk and upstreams on CPU %s\n' \
+        "$rounds" "$((duration / rounds))" "$warmup" "$jit_warmup" "$connections" "$proxy_cpus" "$load_cpus" >>"$results"
 }
 
 soak() {
@@ -400,17 +402,17 @@ done
 
 # Every target is measured in several short rounds, interleaved, so that a burst of other work on the machine
 # lands on all of them alike instead of on whichever target happened to run then; the report takes medians.
-step "Warm-up: ${warmup}s per target (${dotnet_warmup}s for .NET ones) at $connections connections"
+step "Warm-up: ${warmup}s per target (${jit_warmup}s for those a JIT compiles: .NET and Node) at $connections connections"
 for target in "${load_targets[@]}"; do
     IFS=${sep} read -r name url body headers pid <<<"$target"
     seconds=$warmup
-    [[ $name == gateway:* || $name == floor:* || $name == direct-mock ]] && seconds=$dotnet_warmup
+    [[ $name == gateway:* || $name == floor:* || $name == direct-mock || $name == portkey ]] && seconds=$jit_warmup
     wrk_run "$url" "$body" "$headers" "$connections" "$seconds" "$out/wrk-$name-warmup.txt" >/dev/null
 done
 for target in "${ttfb_targets[@]}"; do
     IFS=${sep} read -r name url body headers pid <<<"$target"
     [[ $name == gateway:* ]] || continue
-    wrk_run "$url" "$body" "$headers" "$connections" "$dotnet_warmup" "$out/wrk-$name-warmup.txt" >/dev/null
+    wrk_run "$url" "$body" "$headers" "$connections" "$jit_warmup" "$out/wrk-$name-warmup.txt" >/dev/null
 done
 for round in $(seq "$rounds"); do
     step "Load, round $round of $rounds"
