@@ -154,6 +154,12 @@ allocated_bytes() {
     curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "dotnet_gc_heap_total_allocated_bytes_total" { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
 }
 
+# Context switches of all the gateway's threads so far (voluntary and not), from /proc: each one is a thread that went
+# to sleep or was put aside, and a wake-up somewhere else.
+context_switches() {
+    cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
+}
+
 current_pace=""  # warm-up at full load, so the JIT sees the hot paths
 step "Warm-up: $warmup s per variant"
 for name in "${names[@]}"; do
@@ -162,17 +168,18 @@ done
 
 # One variant's figures for a round, from its CPU ticks and allocated bytes before and after, and wrk's result line.
 record_round() {
-    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5
-    local requests errors cpu_us rps alloc
+    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6
+    local requests errors cpu_us rps alloc per_request_switches
     [[ -n $line ]] || { echo "wrk failed for $name; see $out/wrk-$name-r$round.txt" >&2; exit 1; }
     requests=$(field requests "$line")
     errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
     cpu_us=$(awk -v t="$ticks" -v hz="$clock_ticks" -v r="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / r }')
     rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
     alloc=$(awk -v a="$allocated" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
-    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >>"$results"
-    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request\n' \
-        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" >&2
+    per_request_switches=$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" >>"$results"
+    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request\n' \
+        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" >&2
 }
 
 current_pace=$pace_ms
@@ -181,11 +188,13 @@ for round in $(seq "$rounds"); do
     for name in "${names[@]}"; do
         pid=${pid_of[$name]}
         allocated_before=$(allocated_bytes "${port_of[$name]}")
+        switches_before=$(context_switches "$pid")
         ticks_before=$(cpu_ticks "$pid")
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
         ticks=$(($(cpu_ticks "$pid") - ticks_before))
+        switches=$(($(context_switches "$pid") - switches_before))
         allocated=$(($(allocated_bytes "${port_of[$name]}") - allocated_before))
-        record_round "$name" "$round" "$line" "$ticks" "$allocated"
+        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches"
     done
 done
 
@@ -213,13 +222,13 @@ stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
-        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0 }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0 }
         $1 == "peak" && $2 == n { peak = $3 / 1024 }
-        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), peak }
+        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), peak }
     ' "$results"
 done | tee -a "$out/report.md"
 echo "Raw results and logs: $out" >&2
