@@ -31,6 +31,7 @@ app.MapReverseProxy(proxy =>
     proxy.UseGuardrails();       // input guards before routing; output guards on answers
     proxy.UseModelRouting();     // model -> deployment (strategy, breakers), upstream model name
     proxy.UseCacheLookahead();   // with a shared cache store: the exact lookup starts now, beside admission's round trips
+    proxy.UseBudgetLookahead();  // with a shared budget store: the reservation is sent now, beside the rate limit's
     proxy.UseRateLimits();       // requests and tokens per minute per key and team
     proxy.UseBudgets();          // reserve the worst case on USD budgets, settle the metered cost
     proxy.UseMetering();         // usage from every response, priced, one record per request

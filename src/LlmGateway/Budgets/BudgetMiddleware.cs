@@ -1,8 +1,8 @@
+using System.Runtime.ExceptionServices;
 using LlmGateway.Configuration;
 using LlmGateway.Metering;
 using LlmGateway.Storage;
 using LlmGateway.Telemetry;
-using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Budgets;
 
@@ -14,64 +14,59 @@ namespace LlmGateway.Budgets;
 internal sealed partial class BudgetMiddleware(
     RequestDelegate next,
     IBudgetStore store,
+    ApplicableBudgets budgets,
     PriceCatalog prices,
     MeteringPolicies policies,
     MeteringWriter writer,
-    IOptions<GatewayOptions> options,
     TimeProvider time,
     RequestTelemetry telemetry,
     ILogger<BudgetMiddleware> logger)
 {
-    private readonly Dictionary<string, ConfiguredBudget> _keyBudgets = ConfiguredBudget.Index(options.Value.Budgets.Keys, "virtual key", "key");
-    private readonly Dictionary<string, ConfiguredBudget> _teamBudgets = ConfiguredBudget.Index(options.Value.Budgets.Teams, "team", "team");
-
     public Task InvokeAsync(HttpContext context)
     {
-        var key = MeteringFeature.KeyOf(context);
-        var keyBudget = _keyBudgets.GetValueOrDefault(key.Id);
-        var teamBudget = key.Team is null ? null : _teamBudgets.GetValueOrDefault(key.Team);
-        if (keyBudget is null && teamBudget is null)
+        // With a shared store the reservation was sent before the rate-limit stage (BudgetLookaheadMiddleware).
+        if (context.Features.Get<BudgetLookahead>() is { } lookahead)
         {
-            return next(context);
+            return ReserveAndRunAsync(context, lookahead.Budgets, lookahead.Reserved, lookahead.Take());
         }
 
-        var now = time.GetUtcNow();
-        BudgetCounter[] counters = keyBudget is null ? [teamBudget!.CounterAt(now)]
-            : teamBudget is null ? [keyBudget.CounterAt(now)]
-            : [keyBudget.CounterAt(now), teamBudget.CounterAt(now)];
-        return ReserveAndRunAsync(context, counters, keyBudget, teamBudget);
+        return budgets.For(MeteringFeature.KeyOf(context), time.GetUtcNow()) is { } applicable
+            ? ReserveAndRunAsync(context, applicable, reserved: null, pending: null)
+            : next(context);
     }
 
-    private async Task ReserveAndRunAsync(HttpContext context, BudgetCounter[] counters, ConfiguredBudget? keyBudget, ConfiguredBudget? teamBudget)
+    private async Task ReserveAndRunAsync(HttpContext context, BudgetsOfRequest applicable, long? reserved, Task<BudgetAttempt>? pending)
     {
         var metering = MeteringFeature.GetOrCreate(context, prices, policies);
-        var reserved = Money.ToPicodollars(metering.WorstCaseCostUsd);
-        try
+        var amount = reserved ?? Money.ToPicodollars(metering.WorstCaseCostUsd);
+        var counters = applicable.Counters;
+        var attempt = await (pending ?? BudgetAttempt.ReserveAsync(store, counters, amount, context.RequestAborted));
+        if (attempt.Failure is { } failure)
         {
-            var reservation = await store.TryReserveAsync(counters, reserved, context.RequestAborted);
-            if (!reservation.Reserved)
+            if (!RedisConnection.IsUnavailable(failure))
             {
-                // Counters are the key's, if it has a budget, then the team's, if it has one.
-                var refused = reservation.RefusedBy == 0 ? keyBudget ?? teamBudget! : teamBudget!;
-                LogBudgetExceeded(logger, refused.Scope, refused.Name);
-                telemetry.RecordRejection(context, "budget_exceeded");
-                await MeteringErrors.BudgetExceeded(refused.Scope, refused.Name, Money.FromPicodollars(reservation.Committed), refused.Limit.LimitUsd,
-                    PeriodWords(refused.Limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
-                return;
+                ExceptionDispatchInfo.Throw(failure);
             }
-        }
-        catch (Exception exception) when (RedisConnection.IsUnavailable(exception))
-        {
+
             if (policies.For(metering.Model).RedisFailureMode == StoreFailureMode.FailClosed)
             {
-                LogStoreUnavailable(logger, "refusing", exception.GetType().Name);
+                LogStoreUnavailable(logger, "refusing", failure.GetType().Name);
                 await MeteringErrors.Unavailable().WriteAsync(context.Response);
                 return;
             }
 
             // Serve without a reservation; the settlement below charges the actual cost once Redis is back.
-            LogStoreUnavailable(logger, "serving without a reservation", exception.GetType().Name);
-            reserved = 0;
+            LogStoreUnavailable(logger, "serving without a reservation", failure.GetType().Name);
+            amount = 0;
+        }
+        else if (!attempt.Reservation.Reserved)
+        {
+            var refused = applicable.RefusedBy(attempt.Reservation.RefusedBy);
+            LogBudgetExceeded(logger, refused.Scope, refused.Name);
+            telemetry.RecordRejection(context, "budget_exceeded");
+            await MeteringErrors.BudgetExceeded(refused.Scope, refused.Name, Money.FromPicodollars(attempt.Reservation.Committed), refused.Limit.LimitUsd,
+                PeriodWords(refused.Limit.Period), metering.WorstCaseCostUsd).WriteAsync(context.Response);
+            return;
         }
 
         try
@@ -81,9 +76,10 @@ internal sealed partial class BudgetMiddleware(
         finally
         {
             // A request that was never metered (an error before metering ran) keeps its worst case: never under-count.
-            var actual = metering.Record is { } record ? Money.ToPicodollars(record.CostUsd) : reserved;
+            var actual = metering.Record is { } record ? Money.ToPicodollars(record.CostUsd) : amount;
             var settlementId = metering.RecordId;
-            writer.Enqueue(cancellationToken => store.SettleAsync(settlementId, counters, reserved, actual, cancellationToken));
+            var settled = amount;
+            writer.Enqueue(cancellationToken => store.SettleAsync(settlementId, counters, settled, actual, cancellationToken));
         }
     }
 

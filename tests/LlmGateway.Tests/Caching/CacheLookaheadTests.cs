@@ -37,11 +37,12 @@ public sealed class CacheLookaheadTests
         await WaitForAsync(() => RequestCommands(monitor.Output).Count >= 3, "the request's lookup and admission scripts in the monitor");
 
         // Redis logs commands in the order it receives them: the lookup first, then the admission scripts, which the
-        // gateway sends only after the lookup is on its way.
+        // gateway sends only after the lookup is on its way. The budget's reservation goes out before the rate limit's
+        // script (BudgetLookaheadTests), whose answer the gateway waits for before its budget stage runs.
         var commands = RequestCommands(monitor.Output);
         commands[0].ShouldContain("\"GET\" \"llmgw:cache:entry:", Case.Sensitive, string.Join('\n', commands));
-        commands[1].ShouldContain("llmgw:ratelimit:", Case.Sensitive, string.Join('\n', commands));
-        commands[2].ShouldContain("llmgw:budget:", Case.Sensitive, string.Join('\n', commands));
+        commands[1].ShouldContain("llmgw:budget:", Case.Sensitive, string.Join('\n', commands));
+        commands[2].ShouldContain("llmgw:ratelimit:", Case.Sensitive, string.Join('\n', commands));
 
         await rig.CacheWritesSettledAsync();
         var calls = rig.UpstreamCalls();
