@@ -19,12 +19,7 @@ public sealed class BudgetLookaheadTests
     [Fact]
     public async Task ARequestRefusedByItsRateLimit_GivesBackTheBudgetItReservedBesideIt()
     {
-        await using var rig = await CacheRig.StartAsync(withRedis: true, settings =>
-        {
-            settings["Gateway:RateLimits:Keys:alice:RequestsPerMinute"] = "1";
-            settings["Gateway:Budgets:Keys:alice:LimitUsd"] = "100";
-            settings["Gateway:Budgets:Keys:alice:Period"] = "Day";
-        });
+        await using var rig = await StartAsync(requestsPerMinute: 1, budgetUsd: "100");
 
         var (served, _) = await rig.ChatAsync(ChatBody("gpt-test", question: $"What is the capital of Peru? {Guid.NewGuid():N}"));
         served.StatusCode.ShouldBe(HttpStatusCode.OK);
@@ -43,12 +38,7 @@ public sealed class BudgetLookaheadTests
     [Fact]
     public async Task ARefusalByTheBudget_TakenFromTheReservationSentEarly_NamesTheBudget_AndChangesNoCounter()
     {
-        await using var rig = await CacheRig.StartAsync(withRedis: true, settings =>
-        {
-            settings["Gateway:RateLimits:Keys:alice:RequestsPerMinute"] = "1000";
-            settings["Gateway:Budgets:Keys:alice:LimitUsd"] = "0.0000001";
-            settings["Gateway:Budgets:Keys:alice:Period"] = "Day";
-        });
+        await using var rig = await StartAsync(requestsPerMinute: 1000, budgetUsd: "0.0000001");
 
         var (refused, body) = await rig.ChatAsync(ChatBody("gpt-test", question: $"What is the capital of Peru? {Guid.NewGuid():N}"));
         refused.StatusCode.ShouldBe(HttpStatusCode.TooManyRequests);
@@ -57,6 +47,14 @@ public sealed class BudgetLookaheadTests
         rig.UpstreamCalls().ShouldBe(0);
         (await ReadCounterAsync(rig)).ShouldBe(0m);
     }
+
+    /// <summary>A gateway with its state in Redis, where alice has a rate limit and a daily budget.</summary>
+    private static Task<CacheRig> StartAsync(int requestsPerMinute, string budgetUsd) => CacheRig.StartAsync(withRedis: true, settings =>
+    {
+        settings["Gateway:RateLimits:Keys:alice:RequestsPerMinute"] = requestsPerMinute.ToString(CultureInfo.InvariantCulture);
+        settings["Gateway:Budgets:Keys:alice:LimitUsd"] = budgetUsd;
+        settings["Gateway:Budgets:Keys:alice:Period"] = "Day";
+    });
 
     private static async Task<decimal> ReadCounterAsync(CacheRig rig)
     {
