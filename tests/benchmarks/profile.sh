@@ -155,7 +155,9 @@ allocated_bytes() {
 }
 
 # Context switches of all the gateway's threads so far (voluntary and not), from /proc: each one is a thread that went
-# to sleep or was put aside, and a wake-up somewhere else.
+# to sleep or was put aside, and a wake-up somewhere else. A thread that exits during a round takes its count with it
+# (the thread pool retires idle threads, mostly at one connection), so a round can read low, even below zero: compare
+# the medians.
 context_switches() {
     cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
