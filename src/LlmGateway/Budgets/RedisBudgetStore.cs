@@ -25,7 +25,8 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
         """;
 
     // KEYS[#KEYS] = settlement marker; ARGV[1] = delta, ARGV[2] = marker lifetime (s), ARGV[i + 2] = counter i's lifetime (ms).
-    private const string SettleScript = """
+    // Off the request path, so it goes out with the other writes of the moment (RedisConnection.WriteAsync).
+    private static readonly RedisWriteScript s_settle = new("budget settlement", """
         if not redis.call('SET', KEYS[#KEYS], '1', 'NX', 'EX', ARGV[2]) then return 0 end
         for i = 1, #KEYS - 1 do
           redis.call('INCRBY', KEYS[i], ARGV[1])
@@ -33,7 +34,7 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
           if lifetime > 0 and redis.call('PTTL', KEYS[i]) < 0 then redis.call('PEXPIRE', KEYS[i], lifetime) end
         end
         return 1
-        """;
+        """);
 
     public async ValueTask<BudgetReservation> TryReserveAsync(IReadOnlyList<BudgetCounter> counters, long amount, CancellationToken cancellationToken = default)
     {
@@ -64,7 +65,7 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
         }
 
         keys[^1] = "llmgw:budget:settled:" + settlementId;
-        await redis.EvaluateAsync(SettleScript, keys, arguments);
+        await redis.WriteAsync(s_settle, keys, arguments);
     }
 
     public async ValueTask<long> GetCommittedAsync(string counterKey, CancellationToken cancellationToken = default)

@@ -39,8 +39,9 @@ public sealed class RedisRateLimitStore(RedisConnection redis) : IRateLimitStore
         return result
         """;
 
-    // ARGV[1] = limit per minute, ARGV[2] = amount to put back, ARGV[3] = idle lifetime (ms).
-    private const string ReturnScript = """
+    // ARGV[1] = limit per minute, ARGV[2] = amount to put back, ARGV[3] = idle lifetime (ms). Off the request path, so
+    // it goes out with the other writes of the moment (RedisConnection.WriteAsync).
+    private static readonly RedisWriteScript s_return = new("rate-limit give-back", """
         local state = redis.call('HMGET', KEYS[1], 'level', 'at')
         if not state[1] then return 0 end
         local clock = redis.call('TIME')
@@ -50,7 +51,7 @@ public sealed class RedisRateLimitStore(RedisConnection redis) : IRateLimitStore
         redis.call('HSET', KEYS[1], 'level', tostring(level), 'at', now)
         redis.call('PEXPIRE', KEYS[1], ARGV[3])
         return 1
-        """;
+        """);
 
     public async ValueTask<RateLimitResult> TryAcquireAsync(IReadOnlyList<RateLimitBucket> buckets, CancellationToken cancellationToken = default)
     {
@@ -76,5 +77,5 @@ public sealed class RedisRateLimitStore(RedisConnection redis) : IRateLimitStore
     }
 
     public async ValueTask ReturnAsync(RateLimitBucket bucket, long amount, CancellationToken cancellationToken = default) =>
-        await redis.EvaluateAsync(ReturnScript, [bucket.Key], [bucket.PerMinute, amount, IdleMilliseconds]);
+        await redis.WriteAsync(s_return, [bucket.Key], [bucket.PerMinute, amount, IdleMilliseconds]);
 }

@@ -11,6 +11,7 @@ public sealed class RedisConnection : IDisposable
     public const string ConnectionStringName = "Redis";
 
     private readonly Lazy<ConnectionMultiplexer> _multiplexer;
+    private readonly RedisWriteCoalescer _writes;
 
     public RedisConnection(string connectionString)
     {
@@ -19,6 +20,7 @@ public sealed class RedisConnection : IDisposable
         options.ConnectTimeout = Math.Min(options.ConnectTimeout, 2000);
         options.SyncTimeout = Math.Min(options.SyncTimeout, 2000);
         _multiplexer = new Lazy<ConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(options));
+        _writes = new RedisWriteCoalescer(() => Database);
     }
 
     public IDatabase Database => _multiplexer.Value.GetDatabase();
@@ -34,6 +36,13 @@ public sealed class RedisConnection : IDisposable
     /// <summary>Runs a Lua script atomically, bounded by <see cref="CommandTimeout"/>.</summary>
     public Task<RedisResult> EvaluateAsync(string script, RedisKey[] keys, RedisValue[] values) =>
         Database.ScriptEvaluateAsync(script, keys, values).WaitAsync(CommandTimeout);
+
+    /// <summary>
+    /// Runs a write that no request waits for, usually in one command with the other writes queued at the same moment,
+    /// each bounded by <see cref="CommandTimeout"/>. An error in the write's own script faults it with a
+    /// <see cref="RedisWriteException"/>; a command that fails as a whole faults it with that command's exception.
+    /// </summary>
+    public Task WriteAsync(RedisWriteScript script, RedisKey[] keys, RedisValue[] values) => _writes.WriteAsync(script, keys, values);
 
     /// <summary>Whether an exception says Redis could not be reached or did not answer in time.</summary>
     public static bool IsUnavailable(Exception exception) =>
