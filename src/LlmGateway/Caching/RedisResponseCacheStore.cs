@@ -14,6 +14,10 @@ public sealed class RedisResponseCacheStore(RedisConnection redis) : IResponseCa
 {
     public const string KeyPrefix = "llmgw:cache:entry:";
 
+    // ARGV[1] = the encoded answer, ARGV[2] = its lifetime (ms). Stored off the request path, so it goes out with the
+    // other writes of the moment: usually its own request's settlement (RedisConnection.WriteAsync).
+    private static readonly RedisWriteScript s_store = new("cached answer", "redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])");
+
     public async ValueTask<CachedResponse?> GetAsync(string key, CancellationToken cancellationToken)
     {
         var value = await redis.Database.StringGetAsync(KeyPrefix + key).WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
@@ -23,8 +27,8 @@ public sealed class RedisResponseCacheStore(RedisConnection redis) : IResponseCa
     public async ValueTask SetAsync(string key, CachedResponse response, TimeSpan ttl, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(ttl, TimeSpan.Zero);
-        await redis.Database.StringSetAsync(KeyPrefix + key, CachedResponseEncoding.Encode(response), ttl)
-            .WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
+        var milliseconds = Math.Max(1, (long)Math.Ceiling(ttl.TotalMilliseconds));
+        await redis.WriteAsync(s_store, [KeyPrefix + key], [CachedResponseEncoding.Encode(response), milliseconds]).WaitAsync(cancellationToken);
     }
 }
 
