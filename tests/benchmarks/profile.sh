@@ -23,7 +23,8 @@
 # The gateway starts as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh: see docs/benchmarks.md); a
 # scenario with OTLP=1 exports its traces and metrics to an OTLP sink that drops them (lib/otlp-sink.mjs), and one
 # with REDIS=1 keeps its shared state in a Redis 8 started on the load CPUs.
-# CPU time is the gateway process's user + system time from /proc.
+# CPU time is the gateway process's user + system time from /proc. For a variant with REDIS=1 the report adds the
+# Redis server's own CPU time per request and the scripts it ran per request (INFO before and after each round).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -94,7 +95,7 @@ EOF
 start_pinned "$load_cpus" "$upstream_dir/stdout.log" nginx -p "$upstream_dir" -c "$upstream_dir/nginx.conf"
 wait_for_http "http://127.0.0.1:$upstream_port/" "$last_pid" "the static upstream"
 
-declare -A port_of pid_of request_of headers_of
+declare -A port_of pid_of request_of headers_of redis_of
 names=()
 for variant in "${variants[@]}"; do
     name=${variant%%=*}
@@ -133,6 +134,7 @@ for variant in "${variants[@]}"; do
     port_of[$name]=$port
     request_of[$name]=$REQUEST
     headers_of[$name]=$HEADERS
+    redis_of[$name]=$REDIS
     names+=("$name")
     wait_for_http "http://127.0.0.1:$port/healthz" "$last_pid" "the gateway ($name)"
     printf 'variant\t%s\t%s\n' "$name" "$spec" >>"$results"
@@ -162,6 +164,16 @@ context_switches() {
     cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
 
+# For a variant whose state is in Redis: the Redis server's CPU time so far (µs, main thread and others) and the
+# scripts it has run (EVAL and EVALSHA, which the gateway sends; the commands inside them are counted apart). Redis's
+# time per request is what bounds all replicas together, since one Redis serves them all.
+redis_counters() {
+    "$root/.tools/redis8/bin/redis-cli" -p "$redis_port" info everything | awk -F'[:=,]' '
+        $1 == "used_cpu_sys" || $1 == "used_cpu_user" { cpu += $2 }
+        $1 == "cmdstat_evalsha" || $1 == "cmdstat_eval" { scripts += $3 }
+        END { printf "%.0f %d", cpu * 1e6, scripts }'
+}
+
 current_pace=""  # warm-up at full load, so the JIT sees the hot paths
 step "Warm-up: $warmup s per variant"
 for name in "${names[@]}"; do
@@ -170,8 +182,8 @@ done
 
 # One variant's figures for a round, from its CPU ticks and allocated bytes before and after, and wrk's result line.
 record_round() {
-    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6
-    local requests errors cpu_us rps alloc per_request_switches
+    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6 redis_cpu=$7 redis_scripts=$8
+    local requests errors cpu_us rps alloc per_request_switches redis_figures="-\t-" redis_words=""
     [[ -n $line ]] || { echo "wrk failed for $name; see $out/wrk-$name-r$round.txt" >&2; exit 1; }
     requests=$(field requests "$line")
     errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
@@ -179,9 +191,13 @@ record_round() {
     rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
     alloc=$(awk -v a="$allocated" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
     per_request_switches=$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')
-    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" >>"$results"
-    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request\n' \
-        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" >&2
+    if [[ -n $redis_cpu ]]; then
+        redis_figures=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "%.1f\t%.2f", c / r, s / r }')
+        redis_words=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "  Redis: %.1f µs CPU/request, %.2f scripts/request", c / r, s / r }')
+    fi
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_figures" >>"$results"
+    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request%s\n' \
+        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_words" >&2
 }
 
 current_pace=$pace_ms
@@ -191,12 +207,18 @@ for round in $(seq "$rounds"); do
         pid=${pid_of[$name]}
         allocated_before=$(allocated_bytes "${port_of[$name]}")
         switches_before=$(context_switches "$pid")
+        redis_cpu="" redis_scripts=""
+        [[ ${redis_of[$name]} != 1 ]] || read -r redis_cpu redis_scripts <<<"$(redis_counters)"
         ticks_before=$(cpu_ticks "$pid")
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
         ticks=$(($(cpu_ticks "$pid") - ticks_before))
         switches=$(($(context_switches "$pid") - switches_before))
         allocated=$(($(allocated_bytes "${port_of[$name]}") - allocated_before))
-        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches"
+        if [[ ${redis_of[$name]} == 1 ]]; then
+            read -r redis_cpu_after redis_scripts_after <<<"$(redis_counters)"
+            redis_cpu=$((redis_cpu_after - redis_cpu)) redis_scripts=$((redis_scripts_after - redis_scripts))
+        fi
+        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches" "$redis_cpu" "$redis_scripts"
     done
 done
 
@@ -224,13 +246,16 @@ stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | peak RSS |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | peak RSS | Redis CPU µs/request | Redis scripts/request |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
-        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0 }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0; redis = ($11 != "-" && $11 != ""); rcpu[k] = $11 + 0; rscripts[k] = $12 + 0 }
         $1 == "peak" && $2 == n { peak = $3 / 1024 }
-        END { printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.0f MiB |\n", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), peak }
+        END {
+            printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.0f MiB |", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), peak
+            if (redis) printf " %.1f | %.2f |\n", median(rcpu, k), median(rscripts, k); else printf " | |\n"
+        }
     ' "$results"
 done | tee -a "$out/report.md"
 echo "Raw results and logs: $out" >&2
