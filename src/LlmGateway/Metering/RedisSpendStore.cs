@@ -13,12 +13,39 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
     private const int MaxQueryHours = 93 * 24;
     private const int RecordIdSeconds = 24 * 3600;
 
-    // Off the request path, so it goes out with the other writes of the moment (RedisConnection.WriteAsync).
+    // Off the request path, so it goes out with the other writes of the moment (RedisConnection.WriteAsync). The records
+    // of one command are added up in Lua and each hour's field written once: many requests' records cost Redis one
+    // HINCRBY per field, not one per field and record. Each record still counts only if its id is new. Sums stay below
+    // 2^52, where Lua's doubles are exact integers; a value that would pass that is added by Redis itself, as text.
+    // KEYS[1] = the hour's hash, KEYS[2] = the record's id marker; ARGV[1] = the hash's lifetime (s), ARGV[2] = the
+    // marker's (s), then field and amount pairs.
     private static readonly RedisWriteScript s_add = new("spend record", """
         if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 0 end
-        for i = 3, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-        redis.call('EXPIRE', KEYS[1], ARGV[1])
+        local hour = STATE[KEYS[1]]
+        if not hour then
+          hour = {lifetime = ARGV[1], sums = {}, fields = {}}
+          STATE[KEYS[1]] = hour
+        end
+        for i = 3, #ARGV, 2 do
+          local field, amount = ARGV[i], tonumber(ARGV[i + 1])
+          local sum = hour.sums[field]
+          if math.abs(amount) >= 2^52 or (sum and math.abs(sum + amount) >= 2^52) then
+            redis.call('HINCRBY', KEYS[1], field, ARGV[i + 1])
+          elseif sum then
+            hour.sums[field] = sum + amount
+          else
+            hour.sums[field] = amount
+            hour.fields[#hour.fields + 1] = field
+          end
+        end
         return 1
+        """, finish: """
+        for key, hour in pairs(STATE) do
+          for _, field in ipairs(hour.fields) do
+            redis.call('HINCRBY', key, field, string.format('%.0f', hour.sums[field]))
+          end
+          redis.call('EXPIRE', key, hour.lifetime)
+        end
         """);
 
     public async ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default)

@@ -25,8 +25,13 @@ internal sealed class RedisWriteCoalescer(Func<IDatabase> database)
     // KEYS and ARGV of the composed script: ARGV[1] = the number of writes; then three numbers per write (its function's
     // place in `writes`, how many keys it has, how many arguments); then every write's arguments, in order. KEYS are
     // every write's keys, in order. The script answers one string per write: empty when it succeeded, else the error.
+    // Writes of one kind share a STATE table; their kind's finish, if any, runs after all the writes with it.
     private const string Dispatcher = """
-        local results = {}
+        local function message(err)
+          if type(err) == 'table' then return tostring(err.err or err[1] or 'error') end
+          return tostring(err)
+        end
+        local results, places = {}, {}
         local count = tonumber(ARGV[1])
         local k, a = 0, 1 + 3 * count
         for i = 1, count do
@@ -36,8 +41,18 @@ internal sealed class RedisWriteCoalescer(Func<IDatabase> database)
           for j = 1, keyCount do keys[j] = KEYS[k + j] end
           for j = 1, argumentCount do arguments[j] = ARGV[a + j] end
           k, a = k + keyCount, a + argumentCount
-          local ok, err = pcall(writes[tonumber(ARGV[header])], keys, arguments)
-          if ok then results[i] = '' elseif type(err) == 'table' then results[i] = tostring(err.err or err[1] or 'error') else results[i] = tostring(err) end
+          local place = tonumber(ARGV[header])
+          places[i] = place
+          local ok, err = pcall(writes[place], keys, arguments, states[place])
+          if ok then results[i] = '' else results[i] = message(err) end
+        end
+        for place, finish in pairs(finishes) do
+          local ok, err = pcall(finish, states[place])
+          if not ok then
+            for i = 1, count do
+              if places[i] == place and results[i] == '' then results[i] = message(err) end
+            end
+          end
         end
         return results
         """;
@@ -172,12 +187,16 @@ internal sealed class RedisWriteCoalescer(Func<IDatabase> database)
             }
 
             var places = new int[RedisWriteScript.MaxScripts];
-            var text = new StringBuilder("local writes = {}\n");
+            var text = new StringBuilder("local writes, finishes, states = {}, {}, {}\n");
             var place = 0;
             foreach (var kind in kinds.Values)
             {
                 places[kind.Id] = ++place;
-                text.Append(CultureInfo.InvariantCulture, $"-- {kind.Name}\nwrites[{place}] = function(KEYS, ARGV)\n{kind.Body}\nend\n");
+                text.Append(CultureInfo.InvariantCulture, $"-- {kind.Name}\nstates[{place}] = {{}}\nwrites[{place}] = function(KEYS, ARGV, STATE)\n{kind.Body}\nend\n");
+                if (kind.Finish is { } finish)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $"finishes[{place}] = function(STATE)\n{finish}\nend\n");
+                }
             }
 
             return new ComposedScript(text.Append(Dispatcher).ToString(), places);

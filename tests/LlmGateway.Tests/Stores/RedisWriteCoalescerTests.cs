@@ -48,9 +48,15 @@ public sealed class RedisWriteCoalescerTests(RedisFixture redis) : IClassFixture
         writes.Add(budgets.SettleAsync("settlement-" + prefix + 0, [counter], reserved: 10, actual: 17, Cancel).AsTask());
         await Task.WhenAll(writes);
 
-        var commands = await ScriptCommandsAsync();
+        var commands = await CallsAsync("eval") + await CallsAsync("evalsha");
         commands.ShouldBeGreaterThan(0);
         commands.ShouldBeLessThan(writes.Count / 4, $"{writes.Count} writes went out in {commands} commands");
+
+        // The records that shared a command were added up before they reached the hour's hash: 6 dimensions × 4
+        // counters (requests, prompt, completion, cost) per record would be 2,400 increments one by one.
+        var increments = await CallsAsync("hincrby");
+        increments.ShouldBeGreaterThanOrEqualTo(24);
+        increments.ShouldBeLessThan(24 * Requests / 4, $"{Requests} records took {increments} HINCRBY");
 
         (await budgets.GetCommittedAsync(counter.Key, Cancel)).ShouldBe(7 * Requests);
         var total = (await spend.QueryAsync(new SpendQuery(SpendDimension.Total, hour, hour.AddMinutes(59)), Cancel)).ShouldHaveSingleItem();
@@ -61,6 +67,30 @@ public sealed class RedisWriteCoalescerTests(RedisFixture redis) : IClassFixture
         // the refill of the few milliseconds since would have put back well under a thousandth.
         var level = (await limits.TryAcquireAsync([bucket with { Amount = 0 }], Cancel)).Levels.ShouldHaveSingleItem();
         level.ShouldBe(Limit);
+    }
+
+    [Fact]
+    public async Task RecordsAddedUpInOneCommand_StayExactToThePicodollar_EvenPastWhatLuaCountsExactly_AndARepeatOfOneCountsOnce()
+    {
+        var spend = new RedisSpendStore(redis.Connection);
+        var prefix = "test:" + Guid.NewGuid().ToString("N") + ":";
+        var hour = new DateTimeOffset(2022, 1, 1, 0, 0, 0, TimeSpan.Zero).AddHours(Random.Shared.Next(0, 100_000));
+
+        // $5,000 is 5×10^15 picodollars: two of them pass 2^53, past which a Lua number no longer holds every integer.
+        decimal[] costs = [0.000000000001m, 5_000.000000000003m, 0.123456789012m, 5_000.000000000004m, 0.000000000009m];
+        var writes = new List<Task>();
+        for (var i = 0; i < costs.Length; i++)
+        {
+            writes.Add(spend.AddAsync(Record(prefix + i, hour) with { CostUsd = costs[i] }, Cancel).AsTask());
+        }
+
+        writes.Add(spend.AddAsync(Record(prefix + 1, hour) with { CostUsd = costs[1] }, Cancel).AsTask());
+        await Task.WhenAll(writes);
+
+        var total = (await spend.QueryAsync(new SpendQuery(SpendDimension.Total, hour, hour.AddMinutes(59)), Cancel)).ShouldHaveSingleItem();
+        total.Requests.ShouldBe(costs.Length);
+        total.CostUsd.ShouldBe(costs.Sum());
+        total.PromptTokens.ShouldBe(3 * costs.Length);
     }
 
     [Fact]
@@ -126,20 +156,19 @@ public sealed class RedisWriteCoalescerTests(RedisFixture redis) : IClassFixture
         Priced = true,
     };
 
-    /// <summary>Scripts Redis has run since the last <c>CONFIG RESETSTAT</c>, sent in full or by their hash.</summary>
-    private async Task<int> ScriptCommandsAsync()
+    /// <summary>How often Redis has run a command since the last <c>CONFIG RESETSTAT</c>, inside scripts or not.</summary>
+    private async Task<int> CallsAsync(string command)
     {
         var stats = await redis.Server.ExecuteAsync("INFO", "commandstats");
-        var commands = 0;
         foreach (var line in stats.Split("\r\n"))
         {
-            if (line.StartsWith("cmdstat_eval:", StringComparison.Ordinal) || line.StartsWith("cmdstat_evalsha:", StringComparison.Ordinal))
+            if (line.StartsWith("cmdstat_" + command + ":", StringComparison.Ordinal))
             {
                 var calls = line[(line.IndexOf("calls=", StringComparison.Ordinal) + "calls=".Length)..];
-                commands += int.Parse(calls[..calls.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
+                return int.Parse(calls[..calls.IndexOf(',', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
             }
         }
 
-        return commands;
+        return 0;
     }
 }
