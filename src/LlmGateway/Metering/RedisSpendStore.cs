@@ -15,15 +15,16 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
 
     // Off the request path, so it goes out with the other writes of the moment (RedisConnection.WriteAsync). The records
     // of one command are added up in Lua and each hour's field written once: many requests' records cost Redis one
-    // HINCRBY per field, not one per field and record. Each record still counts only if its id is new. Sums stay below
-    // 2^52, where Lua's doubles are exact integers; a value that would pass that is added by Redis itself, as text.
+    // HINCRBY per field, not one per field and record. Each record still counts only if its id is new. Lua's numbers hold
+    // every integer below 2^53; sums are kept below 2^52, and an amount that would pass that is added by Redis itself,
+    // from its text.
     // KEYS[1] = the hour's hash, KEYS[2] = the record's id marker; ARGV[1] = the hash's lifetime (s), ARGV[2] = the
     // marker's (s), then field and amount pairs.
     private static readonly RedisWriteScript s_add = new("spend record", """
         if not redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then return 0 end
         local hour = STATE[KEYS[1]]
         if not hour then
-          hour = {lifetime = ARGV[1], sums = {}, fields = {}}
+          hour = {lifetime = ARGV[1], sums = {}}
           STATE[KEYS[1]] = hour
         end
         for i = 3, #ARGV, 2 do
@@ -31,18 +32,15 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
           local sum = hour.sums[field]
           if math.abs(amount) >= 2^52 or (sum and math.abs(sum + amount) >= 2^52) then
             redis.call('HINCRBY', KEYS[1], field, ARGV[i + 1])
-          elseif sum then
-            hour.sums[field] = sum + amount
           else
-            hour.sums[field] = amount
-            hour.fields[#hour.fields + 1] = field
+            hour.sums[field] = (sum or 0) + amount
           end
         end
         return 1
         """, finish: """
         for key, hour in pairs(STATE) do
-          for _, field in ipairs(hour.fields) do
-            redis.call('HINCRBY', key, field, string.format('%.0f', hour.sums[field]))
+          for field, sum in pairs(hour.sums) do
+            redis.call('HINCRBY', key, field, string.format('%.0f', sum))
           end
           redis.call('EXPIRE', key, hour.lifetime)
         end
