@@ -150,10 +150,16 @@ wrk_run() {
 
 field() { sed -E "s/.* $1=([0-9]+).*/\1/" <<<"$2"; }
 
-# Bytes the gateway's GC heap has allocated since it started, from the runtime's own meter on /metrics. Allocation per
-# request is the one figure here that a busy machine does not move: it counts work, not time.
-allocated_bytes() {
-    curl -s "http://127.0.0.1:$1/metrics" | awk '$1 == "dotnet_gc_heap_total_allocated_bytes_total" { printf "%.0f", $2; found = 1 } END { if (!found) print 0 }'
+# From the runtime's own meter on /metrics: the bytes the gateway's GC heap has allocated since it started, its
+# collections (the meter counts each generation's apart), and the time the GC has paused the process, in µs.
+# Allocation per request is the one figure here that a busy machine does not move: it counts work, not time. The
+# pauses are wall-clock time, so a busy machine lengthens them, but each one is paid by every request in flight.
+gc_counters() {
+    curl -s "http://127.0.0.1:$1/metrics" | awk '
+        $1 == "dotnet_gc_heap_total_allocated_bytes_total" { allocated = $2 }
+        $1 ~ /^dotnet_gc_collections_total/ { collections += $2 }
+        $1 == "dotnet_gc_pause_time_seconds_total" { pause = $2 }
+        END { printf "%.0f %.0f %.0f", allocated, collections, pause * 1e6 }'
 }
 
 # Context switches of all the gateway's threads so far (voluntary and not), from /proc: each one is a thread that went
@@ -182,8 +188,8 @@ done
 
 # One variant's figures for a round, from its CPU ticks and allocated bytes before and after, and wrk's result line.
 record_round() {
-    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6 redis_cpu=$7 redis_scripts=$8
-    local requests errors cpu_us rps alloc per_request_switches redis_figures="-\t-" redis_words=""
+    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6 redis_cpu=$7 redis_scripts=$8 collections=$9 pause=${10}
+    local requests errors cpu_us rps alloc per_request_switches gc_figures redis_figures="-\t-" redis_words=""
     [[ -n $line ]] || { echo "wrk failed for $name; see $out/wrk-$name-r$round.txt" >&2; exit 1; }
     requests=$(field requests "$line")
     errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
@@ -191,13 +197,15 @@ record_round() {
     rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
     alloc=$(awk -v a="$allocated" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
     per_request_switches=$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')
+    # GC pause per request, and the mean length of one collection's pause (the time a request in flight may lose).
+    gc_figures=$(awk -v p="$pause" -v c="$collections" -v r="$requests" 'BEGIN { printf "%.1f\t%.0f", p / r, (c > 0 ? p / c : 0) }')
     if [[ -n $redis_cpu ]]; then
         redis_figures=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "%.1f\t%.2f", c / r, s / r }')
         redis_words=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "  Redis: %.1f µs CPU/request, %.2f scripts/request", c / r, s / r }')
     fi
-    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_figures" >>"$results"
-    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request%s\n' \
-        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_words" >&2
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\t%b\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_figures" "$gc_figures" >>"$results"
+    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request  GC %s µs pause/request, %s µs/collection%s\n' \
+        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "${gc_figures%%$'\t'*}" "${gc_figures##*$'\t'}" "$redis_words" >&2
 }
 
 current_pace=$pace_ms
@@ -205,7 +213,7 @@ for round in $(seq "$rounds"); do
     step "Round $round of $rounds"
     for name in "${names[@]}"; do
         pid=${pid_of[$name]}
-        allocated_before=$(allocated_bytes "${port_of[$name]}")
+        read -r allocated_before collections_before pause_before <<<"$(gc_counters "${port_of[$name]}")"
         switches_before=$(context_switches "$pid")
         redis_cpu="" redis_scripts=""
         [[ ${redis_of[$name]} != 1 ]] || read -r redis_cpu redis_scripts <<<"$(redis_counters)"
@@ -213,12 +221,13 @@ for round in $(seq "$rounds"); do
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
         ticks=$(($(cpu_ticks "$pid") - ticks_before))
         switches=$(($(context_switches "$pid") - switches_before))
-        allocated=$(($(allocated_bytes "${port_of[$name]}") - allocated_before))
+        read -r allocated collections pause <<<"$(gc_counters "${port_of[$name]}")"
+        allocated=$((allocated - allocated_before)) collections=$((collections - collections_before)) pause=$((pause - pause_before))
         if [[ ${redis_of[$name]} == 1 ]]; then
             read -r redis_cpu_after redis_scripts_after <<<"$(redis_counters)"
             redis_cpu=$((redis_cpu_after - redis_cpu)) redis_scripts=$((redis_scripts_after - redis_scripts))
         fi
-        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches" "$redis_cpu" "$redis_scripts"
+        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches" "$redis_cpu" "$redis_scripts" "$collections" "$pause"
     done
 done
 
@@ -246,14 +255,14 @@ stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | peak RSS | Redis CPU µs/request | Redis scripts/request |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | GC pause µs/request | µs per GC pause | peak RSS | Redis CPU µs/request | Redis scripts/request |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
-        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0; redis = ($11 != "-" && $11 != ""); rcpu[k] = $11 + 0; rscripts[k] = $12 + 0 }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0; redis = ($11 != "-" && $11 != ""); rcpu[k] = $11 + 0; rscripts[k] = $12 + 0; gcr[k] = $13 + 0; gcc[k] = $14 + 0 }
         $1 == "peak" && $2 == n { peak = $3 / 1024 }
         END {
-            printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.0f MiB |", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), peak
+            printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.1f | %.0f | %.0f MiB |", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), median(gcr, k), median(gcc, k), peak
             if (redis) printf " %.1f | %.2f |\n", median(rcpu, k), median(rscripts, k); else printf " | |\n"
         }
     ' "$results"
