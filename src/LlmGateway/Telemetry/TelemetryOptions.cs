@@ -34,6 +34,20 @@ public sealed record TelemetryOptions
     /// </summary>
     public bool ProxySpans { get; init; }
 
+    /// <summary>
+    /// The most spans one OTLP trace export carries; the exporter sends a batch as soon as this many have ended (and
+    /// every 5 s otherwise). Spans wait in memory until they are sent, and at saturation the ones waiting at each
+    /// garbage collection are copied into an older generation, which lengthens every pause: with the OpenTelemetry
+    /// default of 512, the full pipeline's collections promoted about 600 KiB each, with 128 about 240 KiB
+    /// (docs/benchmarks.md). Takes the place of <c>OTEL_BSP_MAX_EXPORT_BATCH_SIZE</c>; at most the queue's 2,048.
+    /// </summary>
+    public int TraceExportBatchSize { get; init; } = DefaultTraceExportBatchSize;
+
+    public const int DefaultTraceExportBatchSize = 128;
+
+    /// <summary>How many ended spans may wait for export: OpenTelemetry's default queue, which the gateway keeps.</summary>
+    public const int TraceExportQueueSize = 2048;
+
     /// <summary>How old the budget gauges' values may get before a scrape has them read again from the budget store.</summary>
     public TimeSpan BudgetRefreshInterval { get; init; } = TimeSpan.FromSeconds(10);
 }
@@ -61,6 +75,11 @@ internal sealed class TelemetryOptionsValidator : IValidateOptions<TelemetryOpti
         if (!(options.TraceSampleRatio is >= 0 and <= 1))
         {
             errors.Add($"{TelemetryOptions.SectionName}:TraceSampleRatio must be between 0 and 1 (got {options.TraceSampleRatio.ToString(System.Globalization.CultureInfo.InvariantCulture)}).");
+        }
+
+        if (options.TraceExportBatchSize is < 1 or > TelemetryOptions.TraceExportQueueSize)
+        {
+            errors.Add($"{TelemetryOptions.SectionName}:TraceExportBatchSize must be between 1 and {TelemetryOptions.TraceExportQueueSize} (got {options.TraceExportBatchSize}).");
         }
 
         if (options.BudgetRefreshInterval <= TimeSpan.Zero)

@@ -54,7 +54,11 @@ internal sealed class TelemetryProviders(IOptions<TelemetryOptions> options, Pro
         if (!string.IsNullOrEmpty(settings.OtlpEndpoint))
         {
             tracing.SetSampler(new ParentBasedSampler(new TraceIdRatioBasedSampler(settings.TraceSampleRatio)));
-            tracing.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/traces"));
+            tracing.AddOtlpExporter(otlp =>
+            {
+                Configure(otlp, settings, "v1/traces");
+                otlp.BatchExportProcessorOptions.MaxExportBatchSize = settings.TraceExportBatchSize;
+            });
             metrics.AddOtlpExporter(otlp => Configure(otlp, settings, "v1/metrics"));
         }
         else

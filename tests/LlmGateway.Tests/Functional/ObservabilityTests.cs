@@ -143,6 +143,43 @@ public sealed class ObservabilityTests
         forwarder.ParentSpanId.ShouldBe(server.SpanId);
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData(2)]
+    public async Task TraceExports_CarryAtMostTheConfiguredBatchOfSpans(int? batchSize)
+    {
+        await using var receiver = await OtlpReceiver.StartAsync();
+        await using var upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey }, Cancel);
+        var settings = ExportingTo(receiver, upstream);
+        if (batchSize is { } size)
+        {
+            settings["Gateway:Telemetry:TraceExportBatchSize"] = size.ToString(CultureInfo.InvariantCulture);
+        }
+
+        var gateway = await GatewayServer.StartAsync(settings);
+        await using (gateway)
+        {
+            using var client = gateway.CreateHttpClient(TestSettings.VirtualKey);
+            for (var i = 0; i < 4; i++)
+            {
+                using var response = await client.PostAsync(new Uri("v1/chat/completions", UriKind.Relative), Json(ChatBody("gpt-test")), Cancel);
+                response.StatusCode.ShouldBe(HttpStatusCode.OK);
+            }
+        }
+
+        // Stopping the gateway flushed every span: three per request (server, attempt, HTTP client).
+        var sizes = receiver.TraceExportSizes.ToArray();
+        sizes.Sum().ShouldBeGreaterThanOrEqualTo(12);
+        if (batchSize is { } expected)
+        {
+            sizes.ShouldAllBe(count => count <= expected);
+        }
+        else
+        {
+            sizes.Max().ShouldBeGreaterThan(2, "the default batch of 128 sends these requests' spans together");
+        }
+    }
+
     /// <summary>The standard test gateway's settings, exporting its traces and metrics over OTLP/HTTP to <paramref name="receiver"/>.</summary>
     private static Dictionary<string, string?> ExportingTo(OtlpReceiver receiver, MockProviderServer upstream)
     {

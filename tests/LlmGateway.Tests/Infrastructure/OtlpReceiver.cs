@@ -32,6 +32,9 @@ public sealed class OtlpReceiver : IAsyncDisposable
 
     public ConcurrentQueue<string> Paths { get; } = new();
 
+    /// <summary>How many spans each trace export carried, in the order they arrived.</summary>
+    public ConcurrentQueue<int> TraceExportSizes { get; } = new();
+
     public static async Task<OtlpReceiver> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -46,10 +49,13 @@ public sealed class OtlpReceiver : IAsyncDisposable
             receiver!.Paths.Enqueue(context.Request.Path);
             if (signal == "traces")
             {
-                foreach (var span in OtlpTraceDecoder.Decode(body.ToArray()))
+                var spans = OtlpTraceDecoder.Decode(body.ToArray()).ToList();
+                foreach (var span in spans)
                 {
                     receiver.Spans.Enqueue(span);
                 }
+
+                receiver.TraceExportSizes.Enqueue(spans.Count);
             }
 
             // An empty Export*ServiceResponse: full success.

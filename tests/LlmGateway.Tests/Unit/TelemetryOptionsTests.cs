@@ -35,6 +35,22 @@ public sealed class TelemetryOptionsTests
     }
 
     [Theory]
+    [InlineData(0, false)]
+    [InlineData(2049, false)]
+    [InlineData(1, true)]
+    [InlineData(2048, true)]
+    public void TheTraceExportBatchSize_FitsInTheExportQueue(int size, bool valid)
+    {
+        var result = new TelemetryOptionsValidator().Validate(null, new TelemetryOptions { TraceExportBatchSize = size });
+
+        result.Failed.ShouldBe(!valid);
+        if (!valid)
+        {
+            result.FailureMessage!.ShouldContain("Gateway:Telemetry:TraceExportBatchSize must be between 1 and 2048");
+        }
+    }
+
+    [Theory]
     [InlineData("http://collector:4318", "http://collector:4318/v1/traces", "http://collector:4318/v1/metrics")]
     [InlineData("http://collector:4318/otlp/", "http://collector:4318/otlp/v1/traces", "http://collector:4318/otlp/v1/metrics")]
     public void OverHttp_EachSignalGoesToItsOwnPath_UnderTheConfiguredBase(string endpoint, string traces, string metrics)
