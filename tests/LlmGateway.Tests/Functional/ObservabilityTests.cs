@@ -176,7 +176,7 @@ public sealed class ObservabilityTests
         }
         else
         {
-            sizes.Max().ShouldBeGreaterThan(2, "the default batch of 128 sends these requests' spans together");
+            sizes.Max().ShouldBeGreaterThan(2, "the default batch of 512 sends these requests' spans together");
         }
     }
 
