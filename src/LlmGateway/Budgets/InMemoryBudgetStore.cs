@@ -1,3 +1,5 @@
+using LlmGateway.Storage;
+
 namespace LlmGateway.Budgets;
 
 /// <summary>Budget counters of this process only: the default when no Redis is configured.</summary>
@@ -7,8 +9,7 @@ public sealed class InMemoryBudgetStore : IBudgetStore
 
     private readonly Lock _gate = new();
     private readonly Dictionary<string, long> _committed = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _settled = new(StringComparer.Ordinal);
-    private readonly Queue<string> _settledOrder = new();
+    private readonly RecentIds _settled = new(RememberedSettlements);
 
     public ValueTask<BudgetReservation> TryReserveAsync(IReadOnlyList<BudgetCounter> counters, long amount, CancellationToken cancellationToken = default)
     {
@@ -40,12 +41,6 @@ public sealed class InMemoryBudgetStore : IBudgetStore
             if (!_settled.Add(settlementId))
             {
                 return ValueTask.CompletedTask;
-            }
-
-            _settledOrder.Enqueue(settlementId);
-            if (_settledOrder.Count > RememberedSettlements)
-            {
-                _settled.Remove(_settledOrder.Dequeue());
             }
 
             for (var i = 0; i < counters.Count; i++)

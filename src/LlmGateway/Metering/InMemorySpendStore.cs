@@ -1,3 +1,5 @@
+using LlmGateway.Storage;
+
 namespace LlmGateway.Metering;
 
 /// <summary>Spend totals of this process only: the default when no Redis is configured.</summary>
@@ -7,8 +9,7 @@ public sealed class InMemorySpendStore : ISpendStore
 
     private readonly Lock _gate = new();
     private readonly Dictionary<(long Hour, SpendDimension Dimension, string Value), long[]> _totals = [];
-    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
-    private readonly Queue<string> _seenOrder = new();
+    private readonly RecentIds _seen = new(RememberedIds);
 
     public ValueTask AddAsync(UsageRecord record, CancellationToken cancellationToken = default)
     {
@@ -20,12 +21,6 @@ public sealed class InMemorySpendStore : ISpendStore
             if (!_seen.Add(record.Id))
             {
                 return ValueTask.CompletedTask;
-            }
-
-            _seenOrder.Enqueue(record.Id);
-            if (_seenOrder.Count > RememberedIds)
-            {
-                _seen.Remove(_seenOrder.Dequeue());
             }
 
             foreach (var dimension in SpendCounters.Dimensions)

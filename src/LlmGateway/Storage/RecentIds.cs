@@ -1,0 +1,129 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace LlmGateway.Storage;
+
+/// <summary>
+/// The last <c>capacity</c> ids an in-process store has accepted, so that a retried write is applied once. Each id is
+/// kept as a 128-bit fingerprint, in two arrays that hold no references: the garbage collector never scans them and
+/// never copies an id string to an older generation. A record id is a GUID and is kept exactly; any other id is kept
+/// as the first 128 bits of its SHA-256, so that nobody can choose an id that passes for another. Not thread-safe:
+/// callers hold their own lock.
+/// </summary>
+internal sealed class RecentIds
+{
+    private readonly UInt128[] _order;  // a ring: the oldest fingerprint is forgotten first
+    private readonly UInt128[] _slots;  // open addressing with linear probing; zero is an empty slot
+    private readonly int _shift;
+    private int _count;
+    private int _next;
+
+    public RecentIds(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        _order = new UInt128[capacity];
+        var bits = Math.Max(4, 64 - (int)ulong.LeadingZeroCount((ulong)capacity * 2 - 1)); // at most half full
+        _slots = new UInt128[1 << bits];
+        _shift = 64 - bits;
+    }
+
+    public int Count => _count;
+
+    /// <summary>Remembers <paramref name="id"/>; false when it is already among the remembered ones.</summary>
+    public bool Add(string id)
+    {
+        var fingerprint = Fingerprint(id);
+        var slot = Home(fingerprint);
+        while (_slots[slot] != UInt128.Zero)
+        {
+            if (_slots[slot] == fingerprint)
+            {
+                return false;
+            }
+
+            slot = (slot + 1) & (_slots.Length - 1);
+        }
+
+        if (_count == _order.Length)
+        {
+            Remove(_order[_next]);
+            slot = Home(fingerprint);
+            while (_slots[slot] != UInt128.Zero)
+            {
+                slot = (slot + 1) & (_slots.Length - 1);
+            }
+        }
+        else
+        {
+            _count++;
+        }
+
+        _slots[slot] = fingerprint;
+        _order[_next] = fingerprint;
+        _next = (_next + 1) % _order.Length;
+        return true;
+    }
+
+    internal static UInt128 Fingerprint(string id)
+    {
+        UInt128 value;
+        if (Guid.TryParseExact(id, "N", out var guid) || Guid.TryParseExact(id, "D", out guid))
+        {
+            Span<byte> bytes = stackalloc byte[16];
+            guid.TryWriteBytes(bytes);
+            value = new UInt128(BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..]));
+        }
+        else
+        {
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            var length = Encoding.UTF8.GetByteCount(id);
+            var utf8 = length <= 256 ? stackalloc byte[length] : new byte[length];
+            Encoding.UTF8.GetBytes(id, utf8);
+            SHA256.HashData(utf8, hash);
+            value = new UInt128(BitConverter.ToUInt64(hash[..8]), BitConverter.ToUInt64(hash[8..16]));
+        }
+
+        // Zero marks an empty slot, so the one id whose fingerprint is zero (the empty GUID) is kept as one.
+        return value == UInt128.Zero ? UInt128.One : value;
+    }
+
+    private int Home(UInt128 fingerprint) =>
+        (int)((((ulong)fingerprint) ^ (ulong)(fingerprint >> 64)) * 0x9E3779B97F4A7C15UL >> _shift);
+
+    /// <summary>Takes a fingerprint out and shifts the entries after it back, so that no probe chain is broken.</summary>
+    private void Remove(UInt128 fingerprint)
+    {
+        var mask = _slots.Length - 1;
+        var hole = Home(fingerprint);
+        while (_slots[hole] != fingerprint)
+        {
+            if (_slots[hole] == UInt128.Zero)
+            {
+                return;
+            }
+
+            hole = (hole + 1) & mask;
+        }
+
+        var next = hole;
+        while (true)
+        {
+            next = (next + 1) & mask;
+            if (_slots[next] == UInt128.Zero)
+            {
+                break;
+            }
+
+            // The entry at next may move to the hole only if its home is not cyclically within (hole, next].
+            var home = Home(_slots[next]);
+            var stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
+            if (!stays)
+            {
+                _slots[hole] = _slots[next];
+                hole = next;
+            }
+        }
+
+        _slots[hole] = UInt128.Zero;
+    }
+}
