@@ -33,25 +33,16 @@ internal sealed class RecentIds
     public bool Add(string id)
     {
         var fingerprint = Fingerprint(id);
-        var slot = Home(fingerprint);
-        while (_slots[slot] != UInt128.Zero)
+        var slot = Probe(fingerprint);
+        if (_slots[slot] == fingerprint)
         {
-            if (_slots[slot] == fingerprint)
-            {
-                return false;
-            }
-
-            slot = (slot + 1) & (_slots.Length - 1);
+            return false;
         }
 
         if (_count == _order.Length)
         {
             Remove(_order[_next]);
-            slot = Home(fingerprint);
-            while (_slots[slot] != UInt128.Zero)
-            {
-                slot = (slot + 1) & (_slots.Length - 1);
-            }
+            slot = Probe(fingerprint); // the removal may have shifted entries into the empty slot found above
         }
         else
         {
@@ -67,7 +58,7 @@ internal sealed class RecentIds
     internal static UInt128 Fingerprint(string id)
     {
         UInt128 value;
-        if (Guid.TryParseExact(id, "N", out var guid) || Guid.TryParseExact(id, "D", out guid))
+        if (Guid.TryParse(id, out var guid))
         {
             Span<byte> bytes = stackalloc byte[16];
             guid.TryWriteBytes(bytes);
@@ -90,19 +81,26 @@ internal sealed class RecentIds
     private int Home(UInt128 fingerprint) =>
         (int)((((ulong)fingerprint) ^ (ulong)(fingerprint >> 64)) * 0x9E3779B97F4A7C15UL >> _shift);
 
+    /// <summary>The slot that holds <paramref name="fingerprint"/>, or else the empty slot that ends its probe chain.</summary>
+    private int Probe(UInt128 fingerprint)
+    {
+        var slot = Home(fingerprint);
+        while (_slots[slot] != UInt128.Zero && _slots[slot] != fingerprint)
+        {
+            slot = (slot + 1) & (_slots.Length - 1);
+        }
+
+        return slot;
+    }
+
     /// <summary>Takes a fingerprint out and shifts the entries after it back, so that no probe chain is broken.</summary>
     private void Remove(UInt128 fingerprint)
     {
         var mask = _slots.Length - 1;
-        var hole = Home(fingerprint);
-        while (_slots[hole] != fingerprint)
+        var hole = Probe(fingerprint);
+        if (_slots[hole] != fingerprint)
         {
-            if (_slots[hole] == UInt128.Zero)
-            {
-                return;
-            }
-
-            hole = (hole + 1) & mask;
+            return;
         }
 
         var next = hole;

@@ -43,9 +43,7 @@ public sealed record TelemetryOptions
     /// connection (5–90 µs of p50, in each of five rounds). The default is OpenTelemetry's 512. Takes the place of
     /// <c>OTEL_BSP_MAX_EXPORT_BATCH_SIZE</c>.
     /// </summary>
-    public int TraceExportBatchSize { get; init; } = DefaultTraceExportBatchSize;
-
-    public const int DefaultTraceExportBatchSize = 512;
+    public int TraceExportBatchSize { get; init; } = 512;
 
     /// <summary>How many ended spans may wait for export: OpenTelemetry's default queue, which the gateway keeps.</summary>
     public const int TraceExportQueueSize = 2048;
