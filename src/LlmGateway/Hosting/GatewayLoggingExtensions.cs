@@ -8,7 +8,8 @@ public static class GatewayLoggingExtensions
 {
     /// <summary>
     /// Routes all logging through Serilog, configured from the <c>Serilog</c> section; without one, JSON lines
-    /// on stdout. Nothing the gateway logs carries credentials, prompts or completions.
+    /// on stdout, written in batches from a thread of their own (<see cref="BatchedConsoleSink"/>). Nothing the
+    /// gateway logs carries credentials, prompts or completions.
     /// </summary>
     public static WebApplicationBuilder AddGatewayLogging(this WebApplicationBuilder builder)
     {
@@ -19,14 +20,14 @@ public static class GatewayLoggingExtensions
         }
         else
         {
-            // The same levels as the shipped appsettings.json: the framework's per-request Information events
+            // What the shipped appsettings.json configures. The framework's per-request Information events
             // (request started/finished, proxying to ...) would write two or more lines per request and more
             // than double the CPU each request costs.
             configuration.MinimumLevel.Information()
                 .MinimumLevel.Override("Microsoft.AspNetCore", LogEventLevel.Warning)
                 .MinimumLevel.Override("System.Net.Http", LogEventLevel.Warning)
                 .MinimumLevel.Override("Yarp", LogEventLevel.Warning)
-                .WriteTo.Console(new JsonFormatter(renderMessage: true));
+                .WriteTo.BatchedConsole(new JsonFormatter());
         }
 
         builder.Logging.ClearProviders();

@@ -307,8 +307,9 @@ public sealed class ObservabilityTests
         settings["Gateway:Guardrails:Policies:codewords:Models:0"] = "mock-*";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Type"] = "DenyList";
         settings["Gateway:Guardrails:Policies:codewords:Guards:codename:Terms:0"] = "project titan";
-        settings["Serilog:Using:0"] = "Serilog.Sinks.Console";
-        settings["Serilog:WriteTo:0:Name"] = "Console";
+        // The shipped sink, configured as appsettings.json configures it.
+        settings["Serilog:Using:0"] = "LlmGateway";
+        settings["Serilog:WriteTo:0:Name"] = "BatchedConsole";
         settings["Serilog:WriteTo:0:Args:formatter"] = "Serilog.Formatting.Json.JsonFormatter, Serilog";
         settings["Serilog:MinimumLevel:Override:LlmGateway.Requests"] = "Information";
         await using var gateway = await GatewayProcess.StartAsync(settings);
