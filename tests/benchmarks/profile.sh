@@ -124,11 +124,10 @@ for variant in "${variants[@]}"; do
     done
     [[ -f $dll ]] || { echo "$name: no gateway build at $dll" >&2; exit 2; }
     port=$(free_port)
-    start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
+    start_gateway_pinned "$proxy_cpus" "$out/gateway-$name.log" "$load_cpus" env \
         BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
-        Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
-        Serilog__MinimumLevel__Default=Warning "${environment[@]}" \
+        "${environment[@]}" \
         dotnet "$dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
     pid_of[$name]=$last_pid
     port_of[$name]=$port
@@ -170,6 +169,12 @@ context_switches() {
     cat /proc/"$1"/task/*/status 2>/dev/null | awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { s += $2 } END { print s + 0 }'
 }
 
+# Write-family system calls (write, writev, pwrite) the gateway process has made so far, from /proc: its log lines,
+# mostly, since sockets send with send/sendmsg, which this counter leaves out.
+write_calls() {
+    awk '/^syscw:/ { print $2 }' /proc/"$1"/io 2>/dev/null || echo 0
+}
+
 # For a variant whose state is in Redis: the Redis server's CPU time so far (µs, main thread and others) and the
 # scripts it has run (EVAL and EVALSHA, which the gateway sends; the commands inside them are counted apart). Redis's
 # time per request is what bounds all replicas together, since one Redis serves them all.
@@ -188,8 +193,8 @@ done
 
 # One variant's figures for a round, from its CPU ticks and allocated bytes before and after, and wrk's result line.
 record_round() {
-    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6 redis_cpu=$7 redis_scripts=$8 collections=$9 pause=${10}
-    local requests errors cpu_us rps alloc per_request_switches gc_figures redis_figures="-\t-" redis_words=""
+    local name=$1 round=$2 line=$3 ticks=$4 allocated=$5 switches=$6 redis_cpu=$7 redis_scripts=$8 collections=$9 pause=${10} writes=${11}
+    local requests errors cpu_us rps alloc per_request_switches per_request_writes gc_figures redis_figures="-\t-" redis_words=""
     [[ -n $line ]] || { echo "wrk failed for $name; see $out/wrk-$name-r$round.txt" >&2; exit 1; }
     requests=$(field requests "$line")
     errors=$(($(field non2xx "$line") + $(field socket_errors "$line")))
@@ -197,15 +202,16 @@ record_round() {
     rps=$(awk -v r="$requests" -v d="$(field duration_us "$line")" 'BEGIN { printf "%.0f", r * 1e6 / d }')
     alloc=$(awk -v a="$allocated" -v r="$requests" 'BEGIN { printf "%.0f", a / r }')
     per_request_switches=$(awk -v s="$switches" -v r="$requests" 'BEGIN { printf "%.2f", s / r }')
+    per_request_writes=$(awk -v w="$writes" -v r="$requests" 'BEGIN { printf "%.3f", w / r }')
     # GC pause per request, and the mean length of one collection's pause (the time a request in flight may lose).
     gc_figures=$(awk -v p="$pause" -v c="$collections" -v r="$requests" 'BEGIN { printf "%.1f\t%.0f", p / r, (c > 0 ? p / c : 0) }')
     if [[ -n $redis_cpu ]]; then
         redis_figures=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "%.1f\t%.2f", c / r, s / r }')
         redis_words=$(awk -v c="$redis_cpu" -v s="$redis_scripts" -v r="$requests" 'BEGIN { printf "  Redis: %.1f µs CPU/request, %.2f scripts/request", c / r, s / r }')
     fi
-    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\t%b\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_figures" "$gc_figures" >>"$results"
-    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request  GC %s µs pause/request, %s µs/collection%s\n' \
-        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "${gc_figures%%$'\t'*}" "${gc_figures##*$'\t'}" "$redis_words" >&2
+    printf 'run\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%b\t%b\t%s\n' "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$redis_figures" "$gc_figures" "$per_request_writes" >>"$results"
+    printf '%-24s round %s: %6s req/s  %7s µs CPU/request  p50 %s µs  p99 %s µs  errors %s  %s B allocated/request  %s switches/request  %s writes/request  GC %s µs pause/request, %s µs/collection%s\n' \
+        "$name" "$round" "$rps" "$cpu_us" "$(field p50_us "$line")" "$(field p99_us "$line")" "$errors" "$alloc" "$per_request_switches" "$per_request_writes" "${gc_figures%%$'\t'*}" "${gc_figures##*$'\t'}" "$redis_words" >&2
 }
 
 current_pace=$pace_ms
@@ -215,19 +221,21 @@ for round in $(seq "$rounds"); do
         pid=${pid_of[$name]}
         read -r allocated_before collections_before pause_before <<<"$(gc_counters "${port_of[$name]}")"
         switches_before=$(context_switches "$pid")
+        writes_before=$(write_calls "$pid")
         redis_cpu="" redis_scripts=""
         [[ ${redis_of[$name]} != 1 ]] || read -r redis_cpu redis_scripts <<<"$(redis_counters)"
         ticks_before=$(cpu_ticks "$pid")
         line=$(wrk_run "$name" "$seconds" "$out/wrk-$name-r$round.txt")
         ticks=$(($(cpu_ticks "$pid") - ticks_before))
         switches=$(($(context_switches "$pid") - switches_before))
+        writes=$(($(write_calls "$pid") - writes_before))
         read -r allocated collections pause <<<"$(gc_counters "${port_of[$name]}")"
         allocated=$((allocated - allocated_before)) collections=$((collections - collections_before)) pause=$((pause - pause_before))
         if [[ ${redis_of[$name]} == 1 ]]; then
             read -r redis_cpu_after redis_scripts_after <<<"$(redis_counters)"
             redis_cpu=$((redis_cpu_after - redis_cpu)) redis_scripts=$((redis_scripts_after - redis_scripts))
         fi
-        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches" "$redis_cpu" "$redis_scripts" "$collections" "$pause"
+        record_round "$name" "$round" "$line" "$ticks" "$allocated" "$switches" "$redis_cpu" "$redis_scripts" "$collections" "$pause" "$writes"
     done
 done
 
@@ -255,14 +263,14 @@ stop_all
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
-printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | GC pause µs/request | µs per GC pause | peak RSS | Redis CPU µs/request | Redis scripts/request |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
+printf '| variant | req/s | CPU µs/request | p50 µs | p99 µs | errors | allocated/request | switches/request | writes/request | GC pause µs/request | µs per GC pause | peak RSS | Redis CPU µs/request | Redis scripts/request |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n' | tee "$out/report.md"
 for name in "${names[@]}"; do
     awk -F'\t' -v n="$name" '
         function median(a, k,   i, j, t) { for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t } return a[int((k + 1) / 2)] }
-        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0; redis = ($11 != "-" && $11 != ""); rcpu[k] = $11 + 0; rscripts[k] = $12 + 0; gcr[k] = $13 + 0; gcc[k] = $14 + 0 }
+        $1 == "run" && $2 == n { k++; rps[k] = $4 + 0; cpu[k] = $5 + 0; p50[k] = $6 + 0; p99[k] = $7 + 0; err += $8; alloc[k] = $9 + 0; sw[k] = $10 + 0; redis = ($11 != "-" && $11 != ""); rcpu[k] = $11 + 0; rscripts[k] = $12 + 0; gcr[k] = $13 + 0; gcc[k] = $14 + 0; wr[k] = $15 + 0 }
         $1 == "peak" && $2 == n { peak = $3 / 1024 }
         END {
-            printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.1f | %.0f | %.0f MiB |", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), median(gcr, k), median(gcc, k), peak
+            printf "| %s | %.0f | %.1f | %.0f | %.0f | %d | %.0f B | %.2f | %.3f | %.1f | %.0f | %.0f MiB |", n, median(rps, k), median(cpu, k), median(p50, k), median(p99, k), err, median(alloc, k), median(sw, k), median(wr, k), median(gcr, k), median(gcc, k), peak
             if (redis) printf " %.1f | %.2f |\n", median(rcpu, k), median(rscripts, k); else printf " | |\n"
         }
     ' "$results"

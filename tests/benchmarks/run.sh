@@ -204,11 +204,9 @@ start_gateway() {
     name=$(basename "$scenario_dir")
     gateway_port=$(free_port)
     scenario_arguments "$load_cpus" "$otlp" "$redis"
-    start_pinned "$proxy_cpus" "$out/gateway-$name.log" env \
+    start_gateway_pinned "$proxy_cpus" "$out/gateway-$name.log" "$load_cpus" env \
         BENCH_UPSTREAM_URL="$upstream_url" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" BENCH_MOCK_URL="http://127.0.0.1:${mock_port:-0}/v1" \
-        Serilog__Using__0=Serilog.Sinks.Console Serilog__WriteTo__0__Name=Console \
-        Serilog__MinimumLevel__Default=Warning \
         dotnet "$gateway_dll" --urls "http://127.0.0.1:$gateway_port" --contentRoot "$scenario_dir" "${scenario_args[@]}"
     gateway_pid=$last_pid
     wait_for_http "http://127.0.0.1:$gateway_port/healthz" "$gateway_pid" "the gateway ($name)"

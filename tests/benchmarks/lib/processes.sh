@@ -32,6 +32,18 @@ start_pinned() {
     started_pids+=("$last_pid")
 }
 
+# As start_pinned, for a gateway: its output goes through a pipe, as a container runtime reads it, to a reader on
+# READER_CPUS that keeps the last 8 MiB in LOG. The gateway logs as it ships (one JSON line per request at
+# Information), and a run makes millions of requests.
+start_gateway_pinned() {
+    local cpus=$1 log=$2 reader_cpus=$3
+    shift 3
+    rm -f "$log.pipe"
+    mkfifo "$log.pipe"
+    taskset -c "$reader_cpus" tail -c 8388608 "$log.pipe" >"$log" &
+    start_pinned "$cpus" "$log.pipe" "$@"
+}
+
 stop_started() {
     local pid=$1 kept=() other
     stop_pid "$pid"
