@@ -311,6 +311,8 @@ public sealed class ObservabilityTests
         settings["Serilog:Using:0"] = "LlmGateway";
         settings["Serilog:WriteTo:0:Name"] = "BatchedConsole";
         settings["Serilog:WriteTo:0:Args:formatter"] = "Serilog.Formatting.Json.JsonFormatter, Serilog";
+        settings["Serilog:WriteTo:0:Args:flushInterval"] = "00:00:00.050";
+        settings["Serilog:WriteTo:0:Args:bufferLimitBytes"] = "1048576";
         settings["Serilog:MinimumLevel:Override:LlmGateway.Requests"] = "Information";
         await using var gateway = await GatewayProcess.StartAsync(settings);
         using var alice = gateway.CreateHttpClient(TestSettings.VirtualKey);
