@@ -79,7 +79,10 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
 
     public void Emit(LogEvent logEvent)
     {
-        var text = t_text ??= new StringWriter(new StringBuilder(1024), CultureInfo.InvariantCulture);
+        // The thread's buffers are taken out of their slots while in use: a property whose ToString logs (re-entering
+        // on this thread) gets buffers of its own instead of clearing these.
+        var text = t_text ?? new StringWriter(new StringBuilder(1024), CultureInfo.InvariantCulture);
+        t_text = null;
         var builder = text.GetStringBuilder();
         builder.Clear();
         try
@@ -89,19 +92,20 @@ public sealed class BatchedConsoleSink : ILogEventSink, IDisposable
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             SelfLog.WriteLine("A log event could not be formatted: {0}", e);
+            t_text = text;
             return;
         }
 
         var length = builder.Length;
-        var chars = t_chars is { } reused && reused.Length >= length ? reused : t_chars = new char[Math.Max(length, 1024)];
+        var chars = t_chars is { } reused && reused.Length >= length ? reused : new char[Math.Max(length, 1024)];
+        t_chars = null;
         builder.CopyTo(0, chars, 0, length);
-        if (builder.Capacity > LargestKeptFormattingBuffer)
-        {
-            t_text = null;
-            t_chars = null;
-        }
-
         Append(chars.AsSpan(0, length));
+        if (builder.Capacity <= LargestKeptFormattingBuffer)
+        {
+            t_text = text;
+            t_chars = chars;
+        }
     }
 
     /// <summary>Writes every line logged so far, then stops the writer thread.</summary>

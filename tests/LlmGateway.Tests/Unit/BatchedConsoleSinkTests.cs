@@ -81,6 +81,20 @@ public sealed class BatchedConsoleSinkTests
     }
 
     [Fact]
+    public void AnEventLoggedOnTheSameThread_WhileAnotherIsFormatted_LeavesBothLinesWhole()
+    {
+        var output = new RecordingStream();
+        using (var sink = new BatchedConsoleSink(new MessageTemplateTextFormatter("{Message}{NewLine}"), output, Long, BatchedConsoleSink.DefaultBufferLimitBytes))
+        {
+            var loggingValue = new LogsWhenFormatted(() => sink.Emit(Event("inner line")));
+            sink.Emit(Event("outer line with {Value}", ("Value", loggingValue)));
+            sink.Emit(Event("next line"));
+        }
+
+        output.Text.ShouldBe(string.Join(Environment.NewLine, "inner line", "outer line with a value that logs", "next line", ""));
+    }
+
+    [Fact]
     public void WithAZeroInterval_EachLineIsWrittenWithoutWaiting()
     {
         var output = new RecordingStream();
@@ -160,6 +174,15 @@ public sealed class BatchedConsoleSinkTests
     private static LogEvent Event(string template, params (string Name, object Value)[] properties) =>
         new(DateTimeOffset.UnixEpoch, LogEventLevel.Information, null, Parser.Parse(template),
             properties.Select(p => new LogEventProperty(p.Name, new ScalarValue(p.Value))));
+
+    private sealed class LogsWhenFormatted(Action log)
+    {
+        public override string ToString()
+        {
+            log();
+            return "a value that logs";
+        }
+    }
 
     /// <summary>Records what the sink writes; can hold the writer inside a write, or fail one.</summary>
     private sealed class RecordingStream : Stream
