@@ -6,14 +6,15 @@ namespace LlmGateway.Storage;
 /// <summary>
 /// The last <c>capacity</c> ids an in-process store has accepted, so that a retried write is applied once. Each id is
 /// kept as a 128-bit fingerprint, in two arrays that hold no references: the garbage collector never scans them and
-/// never copies an id string to an older generation. A record id is a GUID and is kept exactly; any other id is kept
+/// never copies an id string to an older generation. The fingerprints sit in a ring, oldest first; the hash table
+/// holds only their places in the ring (4 bytes a slot, not 16: 2.6 MB for 100,000 ids instead of 5.8). A record id is a GUID and is kept exactly; any other id is kept
 /// as the first 128 bits of its SHA-256, so that nobody can choose an id that passes for another. Not thread-safe:
 /// callers hold their own lock.
 /// </summary>
 internal sealed class RecentIds
 {
     private readonly UInt128[] _order;  // a ring: the oldest fingerprint is forgotten first
-    private readonly UInt128[] _slots;  // open addressing with linear probing; zero is an empty slot
+    private readonly int[] _slots;      // open addressing with linear probing: a place in _order plus one; zero is an empty slot
     private readonly int _shift;
     private int _count;
     private int _next;
@@ -23,7 +24,7 @@ internal sealed class RecentIds
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         _order = new UInt128[capacity];
         var bits = Math.Max(4, 64 - (int)ulong.LeadingZeroCount((ulong)capacity * 2 - 1)); // at most half full
-        _slots = new UInt128[1 << bits];
+        _slots = new int[1 << bits];
         _shift = 64 - bits;
     }
 
@@ -34,7 +35,7 @@ internal sealed class RecentIds
     {
         var fingerprint = Fingerprint(id);
         var slot = Probe(fingerprint);
-        if (_slots[slot] == fingerprint)
+        if (_slots[slot] != 0)
         {
             return false;
         }
@@ -49,7 +50,7 @@ internal sealed class RecentIds
             _count++;
         }
 
-        _slots[slot] = fingerprint;
+        _slots[slot] = _next + 1;
         _order[_next] = fingerprint;
         _next = (_next + 1) % _order.Length;
         return true;
@@ -74,18 +75,17 @@ internal sealed class RecentIds
             value = new UInt128(BitConverter.ToUInt64(hash[..8]), BitConverter.ToUInt64(hash[8..16]));
         }
 
-        // Zero marks an empty slot, so the one id whose fingerprint is zero (the empty GUID) is kept as one.
-        return value == UInt128.Zero ? UInt128.One : value;
+        return value;
     }
 
     private int Home(UInt128 fingerprint) =>
         (int)((((ulong)fingerprint) ^ (ulong)(fingerprint >> 64)) * 0x9E3779B97F4A7C15UL >> _shift);
 
-    /// <summary>The slot that holds <paramref name="fingerprint"/>, or else the empty slot that ends its probe chain.</summary>
+    /// <summary>The slot that holds <paramref name="fingerprint"/>'s place, or else the empty slot that ends its probe chain.</summary>
     private int Probe(UInt128 fingerprint)
     {
         var slot = Home(fingerprint);
-        while (_slots[slot] != UInt128.Zero && _slots[slot] != fingerprint)
+        while (_slots[slot] != 0 && _order[_slots[slot] - 1] != fingerprint)
         {
             slot = (slot + 1) & (_slots.Length - 1);
         }
@@ -98,7 +98,7 @@ internal sealed class RecentIds
     {
         var mask = _slots.Length - 1;
         var hole = Probe(fingerprint);
-        if (_slots[hole] != fingerprint)
+        if (_slots[hole] == 0)
         {
             return;
         }
@@ -107,13 +107,13 @@ internal sealed class RecentIds
         while (true)
         {
             next = (next + 1) & mask;
-            if (_slots[next] == UInt128.Zero)
+            if (_slots[next] == 0)
             {
                 break;
             }
 
             // The entry at next may move to the hole only if its home is not cyclically within (hole, next].
-            var home = Home(_slots[next]);
+            var home = Home(_order[_slots[next] - 1]);
             var stays = hole <= next ? home > hole && home <= next : home > hole || home <= next;
             if (!stays)
             {
@@ -122,6 +122,6 @@ internal sealed class RecentIds
             }
         }
 
-        _slots[hole] = UInt128.Zero;
+        _slots[hole] = 0;
     }
 }

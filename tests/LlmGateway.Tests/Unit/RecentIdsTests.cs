@@ -45,11 +45,15 @@ public sealed class RecentIdsTests
 
         RecentIds.Fingerprint(guid.ToString("N")).ShouldBe(RecentIds.Fingerprint(guid.ToString("D")));
         RecentIds.Fingerprint("a").ShouldNotBe(RecentIds.Fingerprint("b"));
-        RecentIds.Fingerprint(Guid.Empty.ToString("N")).ShouldNotBe(UInt128.Zero, "zero marks an empty slot");
+        RecentIds.Fingerprint("00000000-0000-0000-0100-000000000000").ShouldBe(UInt128.One);
 
+        // The table holds places in the ring, not fingerprints, so no fingerprint stands for "empty": the zero GUID
+        // and the GUID whose bits make one are two ids.
         var recent = new RecentIds(4);
         recent.Add(Guid.Empty.ToString("N")).ShouldBeTrue();
+        recent.Add("00000000-0000-0000-0100-000000000000").ShouldBeTrue();
         recent.Add(Guid.Empty.ToString("N")).ShouldBeFalse();
+        recent.Add("00000000-0000-0000-0100-000000000000").ShouldBeFalse();
         recent.Add(new string('x', 1000)).ShouldBeTrue("a long id is hashed from a buffer of its own");
         recent.Add(new string('x', 1000)).ShouldBeFalse();
     }
