@@ -58,24 +58,19 @@ internal sealed class RecentIds
 
     internal static UInt128 Fingerprint(string id)
     {
-        UInt128 value;
         if (Guid.TryParse(id, out var guid))
         {
             Span<byte> bytes = stackalloc byte[16];
             guid.TryWriteBytes(bytes);
-            value = new UInt128(BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..]));
-        }
-        else
-        {
-            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
-            var length = Encoding.UTF8.GetByteCount(id);
-            var utf8 = length <= 256 ? stackalloc byte[length] : new byte[length];
-            Encoding.UTF8.GetBytes(id, utf8);
-            SHA256.HashData(utf8, hash);
-            value = new UInt128(BitConverter.ToUInt64(hash[..8]), BitConverter.ToUInt64(hash[8..16]));
+            return new UInt128(BitConverter.ToUInt64(bytes[..8]), BitConverter.ToUInt64(bytes[8..]));
         }
 
-        return value;
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        var length = Encoding.UTF8.GetByteCount(id);
+        var utf8 = length <= 256 ? stackalloc byte[length] : new byte[length];
+        Encoding.UTF8.GetBytes(id, utf8);
+        SHA256.HashData(utf8, hash);
+        return new UInt128(BitConverter.ToUInt64(hash[..8]), BitConverter.ToUInt64(hash[8..16]));
     }
 
     private int Home(UInt128 fingerprint) =>
