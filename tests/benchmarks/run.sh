@@ -170,9 +170,12 @@ EOF
     wait_for_http "http://127.0.0.1:$nginx_port/" "$nginx_pid" "the nginx proxy"
 }
 
+# The Portkey gateway from npm, with two preloaded shims: loopback.cjs binds it to 127.0.0.1, stream-headers.cjs lets
+# its streamed answers through (Portkey 1.15.2 fails every stream under Node with a 500; see the file).
 start_portkey() {
     portkey_port=$(free_port)
     start_pinned "$proxy_cpus" "$out/portkey.log" node --require "$bench/portkey/loopback.cjs" \
+        --require "$bench/portkey/stream-headers.cjs" \
         "$bench/portkey/node_modules/@portkey-ai/gateway/build/start-server.js" --port="$portkey_port" --headless
     portkey_pid=$last_pid
     wait_for_http "http://127.0.0.1:$portkey_port/" "$portkey_pid" "the Portkey gateway"
@@ -194,6 +197,11 @@ start_floors() {
         "http://127.0.0.1:$upstream_port"
     floor_yarp_pid=$last_pid
     wait_for_http "http://127.0.0.1:$floor_yarp_port/" "$floor_yarp_pid" "the YARP floor"
+    # The same forwarder in front of the mock, for the streaming rows: what YARP alone adds to time to first byte.
+    floor_yarp_stream_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/floor-yarp-stream.log" env "${dotnet_env[@]}" dotnet "$floor_dll" yarp \
+        "http://127.0.0.1:$floor_yarp_stream_port" "http://127.0.0.1:$mock_port"
+    wait_for_http "http://127.0.0.1:$floor_yarp_stream_port/v1/models" "$last_pid" "the YARP floor (streams)"
 }
 
 # The gateway (Release, Server GC from its project file), configured by a scenario folder's appsettings.json, and
@@ -389,6 +397,7 @@ load_targets=(
 ttfb_targets=(
     "direct-mock${sep}http://127.0.0.1:$mock_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
     "nginx${sep}http://127.0.0.1:$nginx_stream_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
+    "floor:yarp${sep}http://127.0.0.1:$floor_yarp_stream_port/v1/chat/completions${sep}chat-stream.json${sep}${sep}"
     "portkey${sep}http://127.0.0.1:$portkey_port/v1/chat/completions${sep}chat-stream.json${sep}$(portkey_headers "$mock_port")${sep}"
     "${ttfb_targets[@]}"
 )
@@ -409,7 +418,7 @@ for target in "${load_targets[@]}"; do
 done
 for target in "${ttfb_targets[@]}"; do
     IFS=${sep} read -r name url body headers pid <<<"$target"
-    [[ $name == gateway:* ]] || continue
+    [[ $name == gateway:* || $name == floor:* ]] || continue
     wrk_run "$url" "$body" "$headers" "$connections" "$jit_warmup" "$out/wrk-$name-warmup.txt" >/dev/null
 done
 for round in $(seq "$rounds"); do
