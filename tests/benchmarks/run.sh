@@ -139,6 +139,7 @@ start_static_upstream() {
 start_mock() {
     mock_port=$(free_port)
     start_pinned "$load_cpus" "$out/mock.log" env "${dotnet_env[@]}" dotnet "$mock_dll" --urls "http://127.0.0.1:$mock_port" \
+        --contentRoot "$(dirname "$mock_dll")" \
         --MockProvider:CompletionTokens=100 --MockProvider:TokenDelayMs=1 --Logging:LogLevel:Default=Warning
     mock_pid=$last_pid
     wait_for_http "http://127.0.0.1:$mock_port/v1/models" "$mock_pid" "the mock provider"

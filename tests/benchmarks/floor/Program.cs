@@ -12,7 +12,9 @@ if (args.Length < 2 || (args[0] == "yarp" && args.Length < 3) || args[0] is not 
     return 2;
 }
 
-var builder = WebApplication.CreateSlimBuilder();
+// Its own folder as the content root: the default (the working directory, the repository when run.sh runs) would
+// have the host watch every file the benchmark writes there, and wake the floor for each change.
+var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls(args[1]);
 builder.Services.AddHttpForwarder();
