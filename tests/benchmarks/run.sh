@@ -188,21 +188,23 @@ portkey_headers() {
 
 # The floor under the gateway (floor/Program.cs): ASP.NET Core answering by itself, and YARP's forwarder with no
 # stage around it. The gateway's own cost is its distance from these, on the same core and runtime settings.
+# start_floor NAME DESCRIPTION READY_PATH MODE [UPSTREAM]: starts one floor; sets $floor_port and $last_pid.
+start_floor() {
+    local name=$1 description=$2 ready_path=$3
+    shift 3
+    floor_port=$(free_port)
+    start_pinned "$proxy_cpus" "$out/$name.log" env "${dotnet_env[@]}" dotnet "$floor_dll" "$1" "http://127.0.0.1:$floor_port" "${@:2}"
+    wait_for_http "http://127.0.0.1:$floor_port$ready_path" "$last_pid" "$description"
+}
+
 start_floors() {
-    floor_kestrel_port=$(free_port)
-    start_pinned "$proxy_cpus" "$out/floor-kestrel.log" env "${dotnet_env[@]}" dotnet "$floor_dll" kestrel "http://127.0.0.1:$floor_kestrel_port"
-    floor_kestrel_pid=$last_pid
-    wait_for_http "http://127.0.0.1:$floor_kestrel_port/" "$floor_kestrel_pid" "the ASP.NET Core floor"
-    floor_yarp_port=$(free_port)
-    start_pinned "$proxy_cpus" "$out/floor-yarp.log" env "${dotnet_env[@]}" dotnet "$floor_dll" yarp "http://127.0.0.1:$floor_yarp_port" \
-        "http://127.0.0.1:$upstream_port"
-    floor_yarp_pid=$last_pid
-    wait_for_http "http://127.0.0.1:$floor_yarp_port/" "$floor_yarp_pid" "the YARP floor"
+    start_floor floor-kestrel "the ASP.NET Core floor" / kestrel
+    floor_kestrel_port=$floor_port floor_kestrel_pid=$last_pid
+    start_floor floor-yarp "the YARP floor" / yarp "http://127.0.0.1:$upstream_port"
+    floor_yarp_port=$floor_port floor_yarp_pid=$last_pid
     # The same forwarder in front of the mock, for the streaming rows: what YARP alone adds to time to first byte.
-    floor_yarp_stream_port=$(free_port)
-    start_pinned "$proxy_cpus" "$out/floor-yarp-stream.log" env "${dotnet_env[@]}" dotnet "$floor_dll" yarp \
-        "http://127.0.0.1:$floor_yarp_stream_port" "http://127.0.0.1:$mock_port"
-    wait_for_http "http://127.0.0.1:$floor_yarp_stream_port/v1/models" "$last_pid" "the YARP floor (streams)"
+    start_floor floor-yarp-stream "the YARP floor (streams)" /v1/models yarp "http://127.0.0.1:$mock_port"
+    floor_yarp_stream_port=$floor_port
 }
 
 # The gateway (Release, Server GC from its project file), configured by a scenario folder's appsettings.json, and

@@ -7,9 +7,9 @@ namespace LlmGateway.Storage;
 /// The last <c>capacity</c> ids an in-process store has accepted, so that a retried write is applied once. Each id is
 /// kept as a 128-bit fingerprint, in two arrays that hold no references: the garbage collector never scans them and
 /// never copies an id string to an older generation. The fingerprints sit in a ring, oldest first; the hash table
-/// holds only their places in the ring (4 bytes a slot, not 16: 2.6 MB for 100,000 ids instead of 5.8). A record id is a GUID and is kept exactly; any other id is kept
-/// as the first 128 bits of its SHA-256, so that nobody can choose an id that passes for another. Not thread-safe:
-/// callers hold their own lock.
+/// holds only their places in the ring (4 bytes a slot, not 16: 2.6 MB for 100,000 ids instead of 5.8). A record id
+/// is a GUID and is kept exactly; any other id is kept as the first 128 bits of its SHA-256, so that nobody can choose
+/// an id that passes for another. Not thread-safe: callers hold their own lock.
 /// </summary>
 internal sealed class RecentIds
 {
