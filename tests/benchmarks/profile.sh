@@ -5,7 +5,8 @@
 # Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--pace MS] [--perf] VARIANT...
 #   VARIANT      NAME=SCENARIO[,SETTING...]: a folder in scenarios/ (KIND=load, UPSTREAM=static) plus settings:
 #                --Key=Value is passed to the gateway as a configuration override, NAME=VALUE is set in its
-#                environment, @PATH runs another build's LlmGateway.dll (an older commit's, built in a worktree)
+#                environment, @PATH runs another build's LlmGateway.dll (an older commit's, built in a worktree),
+#                or a native executable (a NativeAOT build from tests/benchmarks/native-build.sh)
 #                ('\,' for a comma inside a setting), for example
 #                full=full-pipeline  nopgo=full-pipeline,DOTNET_TieredPGO=0
 #                before=full-pipeline,@/tmp/old/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll
@@ -123,12 +124,14 @@ for variant in "${variants[@]}"; do
         esac
     done
     [[ -f $dll ]] || { echo "$name: no gateway build at $dll" >&2; exit 2; }
+    # A .dll runs on the shared runtime; any other file is a native executable (a NativeAOT build) run as it is.
+    if [[ $dll == *.dll ]]; then launcher=(dotnet "$dll"); else launcher=("$dll"); fi
     port=$(free_port)
     start_gateway_pinned "$proxy_cpus" "$out/gateway-$name.log" "$load_cpus" env \
         BENCH_UPSTREAM_URL="http://127.0.0.1:$upstream_port/v1" BENCH_UPSTREAM_API_KEY="$upstream_api_key" \
         "${dotnet_env[@]}" DOTNET_PerfMapEnabled="$record_perf" DOTNET_EnableWriteXorExecute="$((1 - record_perf))" \
         "${environment[@]}" \
-        dotnet "$dll" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
+        "${launcher[@]}" --urls "http://127.0.0.1:$port" --contentRoot "$scenario_dir" "${arguments[@]}"
     pid_of[$name]=$last_pid
     port_of[$name]=$port
     request_of[$name]=$REQUEST
