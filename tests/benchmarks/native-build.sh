@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# A probe, not a supported build: compiles the gateway ahead of time (NativeAOT) so that profile.sh can measure it
+# beside the build that ships. See the NativeAOT section under "Latest results" in docs/benchmarks.md.
+#
+# Usage: tests/benchmarks/native-build.sh [OUTPUT_DIR]     (default: artifacts/native-build)
+#   Prints the path of the executable; run it in profile.sh with @PATH, for example
+#   tests/benchmarks/profile.sh full=full-pipeline native=full-pipeline,@artifacts/native-build/LlmGateway
+#
+# The committed code does not publish as NativeAOT unchanged, so this script builds a copy of HEAD (git archive, in a
+# temporary folder) with two edits that only the probe needs:
+#   - options properties `{ get; init; }` become `{ get; set; }`: the configuration binder's source generator, which
+#     NativeAOT uses instead of reflection, leaves init-only properties unbound (every provider and model would be
+#     read as empty);
+#   - Serilog is given its sink assemblies, and its assemblies are kept whole by the trimmer: it finds sinks and
+#     formatters by name from the Serilog section, through reflection.
+# It takes about 2.5 minutes on 2 cores. Warnings are not errors here: StackExchange.Redis and Serilog's settings
+# reader report trimming and AOT warnings, and the substitute System.IO.Hashing reports another processor (CS8012).
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=$(realpath -m "${1:-$root/artifacts/native-build}")
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+git -C "$root" archive HEAD | tar -x -C "$work"
+
+grep -rlZ --include='*.cs' '{ get; init; }' "$work/src/LlmGateway" | xargs -0 grep -lZ 'Options' |
+    xargs -0 sed -i 's/{ get; init; }/{ get; set; }/g'
+
+logging="$work/src/LlmGateway/Hosting/GatewayLoggingExtensions.cs"
+grep -q 'configuration.ReadFrom.Configuration(builder.Configuration);' "$logging" ||
+    { echo "native-build.sh: $logging changed; update this script" >&2; exit 1; }
+sed -i 's/configuration.ReadFrom.Configuration(builder.Configuration);/configuration.ReadFrom.Configuration(builder.Configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(typeof(GatewayLoggingExtensions).Assembly, typeof(Serilog.ConsoleLoggerConfigurationExtensions).Assembly));/' "$logging"
+
+cat >"$work/native.targets" <<'EOF'
+<Project>
+  <ItemGroup Condition="'$(MSBuildProjectName)' == 'LlmGateway'">
+    <TrimmerRootAssembly Include="LlmGateway" />
+    <TrimmerRootAssembly Include="Serilog" />
+    <TrimmerRootAssembly Include="Serilog.Sinks.Console" />
+    <TrimmerRootAssembly Include="Serilog.Settings.Configuration" />
+    <TrimmerRootAssembly Include="Serilog.Extensions.Logging" />
+  </ItemGroup>
+</Project>
+EOF
+
+dotnet publish "$work/src/LlmGateway/LlmGateway.csproj" -c Release -r linux-x64 -nologo -v quiet \
+    -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:WarningsNotAsErrors=CS8012 \
+    -p:CustomAfterMicrosoftCommonTargets="$work/native.targets" -o "$out" >&2
+echo "$out/LlmGateway"
