@@ -2,9 +2,11 @@
 # A probe, not a supported build: compiles the gateway ahead of time (NativeAOT) so that profile.sh can measure it
 # beside the build that ships. See the NativeAOT section under "Latest results" in docs/benchmarks.md.
 #
-# Usage: tests/benchmarks/native-build.sh [OUTPUT_DIR]     (default: artifacts/native-build)
+# Usage: tests/benchmarks/native-build.sh [OUTPUT_DIR [PUBLISH_ARGUMENT...]]     (default: artifacts/native-build)
 #   Prints the path of the executable; run it in profile.sh with @PATH, for example
 #   tests/benchmarks/profile.sh full=full-pipeline native=full-pipeline,@artifacts/native-build/LlmGateway
+#   Further arguments go to `dotnet publish`, for example -p:StripSymbols=false (symbols in the executable, for
+#   profile.sh --perf) or -p:IlcInstructionSet=x86-64-v3.
 #
 # The committed code does not publish as NativeAOT unchanged, so this script builds a copy of HEAD (git archive, in a
 # temporary folder) with two edits that only the probe needs:
@@ -19,6 +21,7 @@ set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 out=$(realpath -m "${1:-$root/artifacts/native-build}")
+shift $(($# > 0 ? 1 : 0))
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -46,5 +49,5 @@ EOF
 
 dotnet publish "$work/src/LlmGateway/LlmGateway.csproj" -c Release -r linux-x64 -nologo -v quiet \
     -p:PublishAot=true -p:TreatWarningsAsErrors=false -p:WarningsNotAsErrors=CS8012 \
-    -p:CustomAfterMicrosoftCommonTargets="$work/native.targets" -o "$out" >&2
+    -p:CustomAfterMicrosoftCommonTargets="$work/native.targets" -o "$out" "$@" >&2
 echo "$out/LlmGateway"
