@@ -13,8 +13,8 @@
 #   - options properties `{ get; init; }` become `{ get; set; }`: the configuration binder's source generator, which
 #     NativeAOT uses instead of reflection, leaves init-only properties unbound (every provider and model would be
 #     read as empty);
-#   - Serilog is given its sink assemblies, and its assemblies are kept whole by the trimmer: it finds sinks and
-#     formatters by name from the Serilog section, through reflection.
+#   - Serilog is given its sink assemblies, and the trimmer keeps Serilog's assemblies and the gateway's whole: Serilog
+#     finds sinks and formatters by name from the Serilog section, through reflection.
 # It takes about 2.5 minutes on 2 cores. Warnings are not errors here: StackExchange.Redis and Serilog's settings
 # reader report trimming and AOT warnings, and the substitute System.IO.Hashing reports another processor (CS8012).
 set -euo pipefail
@@ -27,13 +27,14 @@ trap 'rm -rf "$work"' EXIT
 
 git -C "$root" archive HEAD | tar -x -C "$work"
 
-grep -rlZ --include='*.cs' '{ get; init; }' "$work/src/LlmGateway" | xargs -0 grep -lZ 'Options' |
-    xargs -0 sed -i 's/{ get; init; }/{ get; set; }/g'
+grep -rlZ --include='*.cs' '{ get; init; }' "$work/src/LlmGateway" | xargs -0 -r grep -lZ 'Options' |
+    xargs -0 -r sed -i 's/{ get; init; }/{ get; set; }/g'
 
 logging="$work/src/LlmGateway/Hosting/GatewayLoggingExtensions.cs"
-grep -q 'configuration.ReadFrom.Configuration(builder.Configuration);' "$logging" ||
-    { echo "native-build.sh: $logging changed; update this script" >&2; exit 1; }
-sed -i 's/configuration.ReadFrom.Configuration(builder.Configuration);/configuration.ReadFrom.Configuration(builder.Configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions(typeof(GatewayLoggingExtensions).Assembly, typeof(Serilog.ConsoleLoggerConfigurationExtensions).Assembly));/' "$logging"
+read_from='configuration.ReadFrom.Configuration(builder.Configuration'
+grep -qF "$read_from);" "$logging" || { echo "native-build.sh: $logging changed; update this script" >&2; exit 1; }
+sink_assemblies='typeof(GatewayLoggingExtensions).Assembly, typeof(Serilog.ConsoleLoggerConfigurationExtensions).Assembly'
+sed -i "s/$read_from);/$read_from, new Serilog.Settings.Configuration.ConfigurationReaderOptions($sink_assemblies));/" "$logging"
 
 cat >"$work/native.targets" <<'EOF'
 <Project>
