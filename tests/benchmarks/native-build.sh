@@ -7,8 +7,8 @@
 #   tests/benchmarks/profile.sh full=full-pipeline native=full-pipeline,@artifacts/native-build/LlmGateway
 #   Further arguments go to `dotnet publish`, for example -p:StripSymbols=false (symbols in the executable, for
 #   profile.sh --perf) or -p:IlcInstructionSet=x86-64-v3.
-#   The native runtime ignores the harness's DOTNET_GCgen0size=0x1000000 (it takes no 0x prefix): add
-#   DOTNET_GCgen0size=1000000 to a variant for the same 16 MiB gen0 budget as the shipped build.
+#   profile.sh starts it with the same environment as the shipped build, 16 MiB gen0 budget included
+#   (DOTNET_GCgen0size in lib/processes.sh, written without the 0x prefix that the native runtime would not read).
 #
 # The committed code does not publish as NativeAOT unchanged, so this script builds a copy of HEAD (git archive, in a
 # temporary folder) with two edits that only the probe needs:
