@@ -70,7 +70,7 @@ public sealed class RedisBudgetStore(RedisConnection redis) : IBudgetStore
 
     public async ValueTask<long> GetCommittedAsync(string counterKey, CancellationToken cancellationToken = default)
     {
-        var value = await redis.Database.StringGetAsync(counterKey).WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
+        var value = await redis.Database.StringGetAsync(counterKey).WaitAsync(redis.CommandTimeout, cancellationToken);
         return value.IsNull ? 0 : (long)value;
     }
 

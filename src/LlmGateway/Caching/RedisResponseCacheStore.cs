@@ -20,7 +20,7 @@ public sealed class RedisResponseCacheStore(RedisConnection redis) : IResponseCa
 
     public async ValueTask<CachedResponse?> GetAsync(string key, CancellationToken cancellationToken)
     {
-        var value = await redis.Database.StringGetAsync(KeyPrefix + key).WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
+        var value = await redis.Database.StringGetAsync(KeyPrefix + key).WaitAsync(redis.CommandTimeout, cancellationToken);
         return value.IsNull ? null : CachedResponseEncoding.Decode((byte[])value!);
     }
 

@@ -76,7 +76,7 @@ public sealed class RedisSemanticIndex : ISemanticIndex
     {
         try
         {
-            await redis.Database.ExecuteAsync("VCARD", (RedisKey)(VectorsKeyPrefix + "capability-probe")).WaitAsync(RedisConnection.CommandTimeout);
+            await redis.Database.ExecuteAsync("VCARD", (RedisKey)(VectorsKeyPrefix + "capability-probe")).WaitAsync(redis.CommandTimeout);
             return true;
         }
         catch (RedisServerException exception) when (exception.Message.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
@@ -106,7 +106,7 @@ public sealed class RedisSemanticIndex : ISemanticIndex
         arguments.Add("FILTER");
         arguments.Add(string.Create(CultureInfo.InvariantCulture, $".e > {now}"));
 
-        var result = await _redis.Database.ExecuteAsync("VSIM", [.. arguments]).WaitAsync(RedisConnection.CommandTimeout, cancellationToken);
+        var result = await _redis.Database.ExecuteAsync("VSIM", [.. arguments]).WaitAsync(_redis.CommandTimeout, cancellationToken);
         var items = (RedisResult[])result!;
         if (items.Length < 2)
         {

@@ -2,6 +2,7 @@ using System.Globalization;
 using LlmGateway.Authentication;
 using LlmGateway.Caching;
 using LlmGateway.Metering;
+using LlmGateway.Storage;
 using Microsoft.Extensions.Options;
 
 namespace LlmGateway.Configuration;
@@ -118,6 +119,7 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
 
         MeteringOptionsValidation.Collect(options, errors);
         CacheOptionsValidation.Collect(options, errors);
+        RedisConnection.Validate(configuration.GetConnectionString(RedisConnection.ConnectionStringName), errors);
         return errors;
     }
 

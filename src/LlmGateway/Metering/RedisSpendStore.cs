@@ -80,7 +80,7 @@ public sealed class RedisSpendStore(RedisConnection redis) : ISpendStore
         var reads = new List<Task<HashEntry[]>>();
         for (var hour = from; hour <= to; hour++)
         {
-            reads.Add(database.HashGetAllAsync(HourKey(hour)).WaitAsync(RedisConnection.CommandTimeout, cancellationToken));
+            reads.Add(database.HashGetAllAsync(HourKey(hour)).WaitAsync(redis.CommandTimeout, cancellationToken));
         }
 
         var dimensionPrefix = DimensionName(query.GroupBy) + "\n";

@@ -17,7 +17,7 @@ namespace LlmGateway.Storage;
 /// that exception, and each is retried by whoever issued it. Writes keep their own idempotence: the composition
 /// adds none and takes none away.
 /// </remarks>
-internal sealed class RedisWriteCoalescer(Func<IDatabase> database)
+internal sealed class RedisWriteCoalescer(Func<IDatabase> database, TimeSpan commandTimeout)
 {
     /// <summary>Writes per command at most, so that one script stays short in Redis's single thread.</summary>
     internal const int MaxWritesPerCommand = 64;
@@ -127,7 +127,7 @@ internal sealed class RedisWriteCoalescer(Func<IDatabase> database)
         RedisResult[] results;
         try
         {
-            results = (RedisResult[])(await database().ScriptEvaluateAsync(script.Text, keys, values).WaitAsync(RedisConnection.CommandTimeout))!;
+            results = (RedisResult[])(await database().ScriptEvaluateAsync(script.Text, keys, values).WaitAsync(commandTimeout))!;
         }
 #pragma warning disable CA1031 // Whatever failed the command is each write's failure, handed to whoever waits for it.
         catch (Exception exception)

@@ -13,7 +13,9 @@ public sealed class RedisFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Server = await RedisServer.StartAsync();
-        Connection = new RedisConnection(Server.ConnectionString);
+        // A generous command timeout: these tests check what the stores do, not how the gateway copes with a slow
+        // Redis (RedisOutageTests does), and a busy CI machine can stall a command past the shipped 2 s.
+        Connection = new RedisConnection(Server.ConnectionString + ",syncTimeout=15000");
     }
 
     public async ValueTask DisposeAsync()

@@ -37,7 +37,10 @@ public sealed class SharedRedisReplicaTests : IAsyncLifetime
         _redis = await RedisServer.StartAsync();
         _upstream = await MockProviderServer.StartAsync(new MockProviderOptions { RequiredApiKey = TestSettings.UpstreamApiKey });
         var settings = TestSettings.Standard(_upstream.BaseAddress);
-        settings["ConnectionStrings:Redis"] = _redis.ConnectionString;
+        // A command timeout far past the shipped 2 s: on a busy machine a cold replica's first commands can take longer,
+        // and under the default FailOpen policy that replica would then serve without the shared limits, which is
+        // RedisOutageTests' subject, not this class's.
+        settings["ConnectionStrings:Redis"] = _redis.ConnectionString + ",syncTimeout=15000";
         settings["Gateway:Admin:KeyHash"] = VirtualKeyHash.Compute(AdminKey).ToString();
         settings["Gateway:Metering:Prices:gpt-test:Input"] = InputPrice.ToString(CultureInfo.InvariantCulture);
         settings["Gateway:Metering:Prices:gpt-test:Output"] = OutputPrice.ToString(CultureInfo.InvariantCulture);
