@@ -14,6 +14,7 @@ using Microsoft.Extensions.Options;
 using Yarp.ReverseProxy.Configuration;
 using Yarp.ReverseProxy.Forwarder;
 using Yarp.ReverseProxy.LoadBalancing;
+using Yarp.ReverseProxy.Transforms;
 
 namespace LlmGateway.Hosting;
 
@@ -48,6 +49,7 @@ public static class GatewayServiceCollectionExtensions
         services.AddSingleton<IProxyConfigProvider>(sp => sp.GetRequiredService<GatewayProxyConfigProvider>());
         services.AddReverseProxy()
             .AddTransforms(UpstreamHeaderTransforms.Apply)
+            .AddTransforms(static context => context.AddRequestTransform(UpstreamBody.SendInOneWrite))
             .AddTransforms(ResilienceExtensions.ApplyResponseTransforms);
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, ProviderHttpClientFactory>());
         services.AddHostedService<ProviderStartup>();
