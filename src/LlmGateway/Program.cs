@@ -14,6 +14,7 @@ using LlmGateway.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddGatewayLogging();
+builder.UseGatewayTransport();       // request code on the socket's own thread when the runtime inlines completions
 builder.Services.AddGateway(builder.Configuration);
 builder.Services.AddGatewayTelemetry(builder.Configuration);
 

@@ -55,12 +55,13 @@ public sealed partial class ChildProcess : IAsyncDisposable
 
     /// <summary>
     /// Starts <paramref name="fileName"/> (a path, or a name looked up on PATH) with standard output and
-    /// standard error captured.
+    /// standard error captured, and <paramref name="environment"/> added to this process's environment.
     /// </summary>
     public static async Task<ChildProcess> StartAsync(
         string fileName,
         IEnumerable<string> arguments,
         string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null,
         CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(fileName);
@@ -91,6 +92,11 @@ public sealed partial class ChildProcess : IAsyncDisposable
         foreach (var argument in arguments)
         {
             startInfo.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            startInfo.Environment[name] = value;
         }
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

@@ -93,7 +93,7 @@ public sealed class PrometheusServer : IAsyncDisposable
                         string.Create(CultureInfo.InvariantCulture, $"--web.listen-address=127.0.0.1:{port}"),
                     ],
                     directory.Path,
-                    cancellationToken);
+                    cancellationToken: cancellationToken);
                 var http = CreateHttpClient(port);
                 try
                 {

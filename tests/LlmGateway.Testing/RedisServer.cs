@@ -176,7 +176,7 @@ public sealed class RedisServer : IAsyncDisposable
                 "--dir", directory.Path,
             ],
             directory.Path,
-            cancellationToken);
+            cancellationToken: cancellationToken);
 
     private static async Task WaitUntilReadyAsync(ChildProcess process, int port, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using LlmGateway.Hosting;
 using LlmGateway.Testing;
 
 namespace LlmGateway.Tests.Infrastructure;
@@ -36,7 +37,10 @@ public sealed class GatewayProcess : IAsyncDisposable
 
         // An empty working directory: only the given settings apply, not an appsettings.json lying around.
         var workingDirectory = Directory.CreateTempSubdirectory("llmgateway-replica-");
-        var process = await ChildProcess.StartAsync("dotnet", arguments, workingDirectory.FullName);
+        // As deploy/Dockerfile runs it: socket completions, and the request code after them, on the runtime's event
+        // threads (GatewayTransportExtensions). The in-process test servers keep the thread pool's scheduling.
+        var environment = new Dictionary<string, string> { [GatewayTransportExtensions.InlineCompletionsVariable] = "1" };
+        var process = await ChildProcess.StartAsync("dotnet", arguments, workingDirectory.FullName, environment: environment);
         var gateway = new GatewayProcess(process, workingDirectory, new Uri($"http://127.0.0.1:{port}/"));
         await gateway.WaitUntilReadyAsync();
         return gateway;

@@ -17,6 +17,10 @@ if (args.Length < 2 || (args[0] == "yarp" && args.Length < 3) || args[0] is not 
 var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
 builder.Logging.ClearProviders();
 builder.WebHost.UseUrls(args[1]);
+// As the gateway runs (its GatewayTransportExtensions): request code on the socket's thread when the runtime inlines
+// socket completions, which the benchmark's processes do.
+builder.WebHost.UseSockets(options => options.UnsafePreferInlineScheduling =
+    Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == "1");
 builder.Services.AddHttpForwarder();
 var app = builder.Build();
 

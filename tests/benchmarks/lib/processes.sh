@@ -95,7 +95,10 @@ peak_rss_kib() { sum_over_process_tree "$1" status '/^VmHWM:/ {print $2}'; }
 #   the heap reach about 100 MiB under load; 16 MiB cut the full pipeline's peak resident set from 202 to 165 MiB for
 #   2% more CPU per request (profile.sh, 20261121T193918Z). Written without 0x: the JIT runtime reads the value as
 #   hexadecimal either way, and a NativeAOT build (native-build.sh) ignores it with the prefix.
-dotnet_env=(DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_GCgen0size=1000000)
+# - DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1: socket completions run on the runtime's event threads, and the
+#   gateway and the floors run request code there too (GatewayTransportExtensions, floor/Program.cs): 0.5 thread
+#   switches per request instead of 3 (profile.sh, 20261122T174919Z).
+dotnet_env=(DOTNET_TC_DelaySingleProcMultiplier=1 DOTNET_GCgen0size=1000000 DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1)
 
 # An OTLP/HTTP endpoint that accepts and drops every export (lib/otlp-sink.mjs), for scenarios with OTLP=1;
 # sets $otlp_port.
