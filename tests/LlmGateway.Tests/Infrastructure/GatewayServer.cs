@@ -8,6 +8,7 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using LlmGateway.Testing;
 using OpenAI;
 
 namespace LlmGateway.Tests.Infrastructure;
@@ -85,6 +86,14 @@ public sealed class GatewayServer : IAsyncDisposable
     private sealed class Factory(IReadOnlyDictionary<string, string?> settings, bool replaceConfiguration)
         : WebApplicationFactory<Program>
     {
+        private static readonly Lazy<string[]> s_shippedLevels = new(() =>
+            [.. new ConfigurationBuilder()
+                .AddJsonFile(Path.Combine(RepositoryRoot.Path, "src", "LlmGateway", "appsettings.json"))
+                .Build()
+                .GetSection("Serilog:MinimumLevel:Override")
+                .GetChildren()
+                .Select(category => category.Path)]);
+
         protected override void ConfigureWebHost(IWebHostBuilder builder)
         {
             builder.UseEnvironment("Testing");
@@ -95,11 +104,18 @@ public sealed class GatewayServer : IAsyncDisposable
                     configuration.Sources.Clear();
                 }
 
-                configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings)
+                // Silence the gateway's console logs unless a test asks for them: the shipped sink writes to this
+                // process's standard output itself, where xUnit's runner reads its own messages, and a line written
+                // into one of them loses that test's result. So the categories that the shipped appsettings.json
+                // sets levels for (Microsoft.Hosting.Lifetime at Information, Yarp at Warning, ...) are silenced too.
+                var quiet = new Dictionary<string, string?>(settings);
+                quiet.TryAdd("Serilog:MinimumLevel:Default", "Fatal");
+                foreach (var category in s_shippedLevels.Value)
                 {
-                    // Silence the gateway's console logs in test output unless a test asks for them.
-                    ["Serilog:MinimumLevel:Default"] = settings.GetValueOrDefault("Serilog:MinimumLevel:Default") ?? "Fatal",
-                });
+                    quiet.TryAdd(category, "Fatal");
+                }
+
+                configuration.AddInMemoryCollection(quiet);
             });
         }
     }
