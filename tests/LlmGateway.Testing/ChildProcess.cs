@@ -94,9 +94,12 @@ public sealed partial class ChildProcess : IAsyncDisposable
             startInfo.ArgumentList.Add(argument);
         }
 
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        if (environment is not null)
         {
-            startInfo.Environment[name] = value;
+            foreach (var (name, value) in environment)
+            {
+                startInfo.Environment[name] = value;
+            }
         }
 
         var process = new Process { StartInfo = startInfo, EnableRaisingEvents = true };

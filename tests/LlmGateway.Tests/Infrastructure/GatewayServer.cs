@@ -1,6 +1,7 @@
 using System.ClientModel;
 using System.Net;
 using System.Net.Http.Headers;
+using LlmGateway.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -8,7 +9,6 @@ using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using LlmGateway.Testing;
 using OpenAI;
 
 namespace LlmGateway.Tests.Infrastructure;
@@ -109,10 +109,9 @@ public sealed class GatewayServer : IAsyncDisposable
                 // into one of them loses that test's result. So the categories that the shipped appsettings.json
                 // sets levels for (Microsoft.Hosting.Lifetime at Information, Yarp at Warning, ...) are silenced too.
                 var quiet = new Dictionary<string, string?>(settings);
-                quiet.TryAdd("Serilog:MinimumLevel:Default", "Fatal");
-                foreach (var category in s_shippedLevels.Value)
+                foreach (var level in s_shippedLevels.Value.Prepend("Serilog:MinimumLevel:Default"))
                 {
-                    quiet.TryAdd(category, "Fatal");
+                    quiet[level] = settings.GetValueOrDefault(level) ?? "Fatal";
                 }
 
                 configuration.AddInMemoryCollection(quiet);
