@@ -37,6 +37,12 @@ public sealed record GatewayOptions
 
     /// <summary>The exact and semantic response cache.</summary>
     public CacheOptions Cache { get; init; } = new();
+
+    /// <summary>
+    /// How often the C heap's free pages are given back to the operating system (glibc's <c>malloc_trim</c>), so the
+    /// resident set stays flat after warm-up; zero turns it off. Only where the C library is glibc.
+    /// </summary>
+    public TimeSpan NativeMemoryTrimInterval { get; init; } = TimeSpan.FromSeconds(30);
 }
 
 public enum ProviderType

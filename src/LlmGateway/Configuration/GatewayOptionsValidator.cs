@@ -37,6 +37,12 @@ internal sealed class GatewayOptionsValidator(IConfiguration configuration) : IV
             errors.Add($"{Section}:MaxRequestBodyBytes must be a positive number of bytes (got {options.MaxRequestBodyBytes}).");
         }
 
+        if (options.NativeMemoryTrimInterval != TimeSpan.Zero
+            && (options.NativeMemoryTrimInterval < TimeSpan.FromSeconds(1) || options.NativeMemoryTrimInterval > TimeSpan.FromDays(1)))
+        {
+            errors.Add($"{Section}:NativeMemoryTrimInterval must be zero (off) or between 00:00:01 and 1.00:00:00 (got {options.NativeMemoryTrimInterval}).");
+        }
+
         if (options.Providers.Count == 0)
         {
             errors.Add($"{Section}:Providers is empty: configure at least one provider.");

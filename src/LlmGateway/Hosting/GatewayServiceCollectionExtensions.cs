@@ -53,6 +53,7 @@ public static class GatewayServiceCollectionExtensions
             .AddTransforms(ResilienceExtensions.ApplyResponseTransforms);
         services.Replace(ServiceDescriptor.Singleton<IForwarderHttpClientFactory, ProviderHttpClientFactory>());
         services.AddHostedService<ProviderStartup>();
+        services.AddHostedService<NativeMemoryTrimmer>();
         return services;
     }
 }
