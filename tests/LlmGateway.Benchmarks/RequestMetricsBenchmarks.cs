@@ -19,25 +19,7 @@ namespace LlmGateway.Benchmarks;
 [MemoryDiagnoser]
 public class RequestMetricsBenchmarks
 {
-    private static readonly UsageRecord Record = new()
-    {
-        Id = "01a202b2162b7fe0ab985bc7ed732161",
-        Timestamp = DateTimeOffset.UnixEpoch,
-        KeyId = "bench",
-        Team = "bench-team",
-        User = "bench-user",
-        Model = "bench-alias",
-        UpstreamModel = "gpt-4o-mini",
-        Provider = "upstream",
-        Deployment = "upstream",
-        CacheResult = "miss",
-        Operation = "chat.completions",
-        StatusCode = 200,
-        Latency = TimeSpan.FromMilliseconds(0.6945),
-        Usage = new TokenUsage(31, 29, 0, 0),
-        CostUsd = 0.00002205m,
-        Priced = true,
-    };
+    private static readonly UsageRecord Record = UsageRecords.Chat;
 
     private ServiceProvider? _meters;
     private MeterProvider? _provider;
