@@ -337,14 +337,18 @@ soak() {
     # shellcheck source=/dev/null
     source "$bench/scenarios/full-pipeline/scenario.env"
     start_gateway "$bench/scenarios/full-pipeline" "http://127.0.0.1:$upstream_port/v1" "$OTLP" "$REDIS"
-    printf 'seconds\trss_kib\n' >"$samples"
+    # Besides RSS, where it is: anonymous, file-backed and shared (the runtime's double-mapped JIT code) pages, and from
+    # the gateway's /metrics the GC's committed memory and how many methods the JIT has compiled so far. Growth outside
+    # the GC's figure points at native memory; with compilations still rising, the JIT's (docs/benchmarks.md).
+    printf 'seconds\trss_kib\tanon_kib\tfile_kib\tshmem_kib\tgc_committed_kib\tjit_methods\n' >"$samples"
     BENCH_BODY_FILE="$bench/requests/$REQUEST" BENCH_HEADERS="$HEADERS" taskset -c "$load_cpus" \
         wrk -t1 -c"$connections" -d"${seconds}s" --latency -s "$bench/lib/post.lua" \
         "http://127.0.0.1:$gateway_port/v1/chat/completions" >"$out/wrk-soak.txt" 2>&1 &
     wrk_pid=$!
     started=$SECONDS
     while kill -0 "$wrk_pid" 2>/dev/null; do
-        printf '%s\t%s\n' $((SECONDS - started)) "$(rss_kib "$gateway_pid")" | tee -a "$samples" >&2
+        printf '%s\t%s\t%s\t%s\n' $((SECONDS - started)) "$(rss_kib "$gateway_pid")" "$(resident_parts_kib "$gateway_pid")" \
+            "$(runtime_memory_figures "http://127.0.0.1:$gateway_port/metrics")" | tee -a "$samples" >&2
         sleep 10
     done
     wait "$wrk_pid"

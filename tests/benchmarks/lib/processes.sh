@@ -88,6 +88,21 @@ cpu_ticks() { sum_over_process_tree "$1" stat '{print $14 + $15}'; }
 rss_kib() { sum_over_process_tree "$1" status '/^VmRSS:/ {print $2}'; }
 peak_rss_kib() { sum_over_process_tree "$1" status '/^VmHWM:/ {print $2}'; }
 
+# One process's resident set in parts, in KiB, tab-separated: anonymous, file-backed, shared memory.
+resident_parts_kib() {
+    awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} /^RssShmem:/ {s = $2} END {printf "%s\t%s\t%s", a, f, s}' "/proc/$1/status" 2>/dev/null \
+        || printf -- '-\t-\t-'
+}
+
+# From a gateway's Prometheus scrape at URL, tab-separated: the GC's committed memory after its last collection, in
+# KiB, and how many methods the JIT has compiled ("-" for a figure the scrape did not give).
+runtime_memory_figures() {
+    curl -s -m 2 "$1" | awk '
+        /^dotnet_gc_last_collection_memory_committed_size_bytes / {gc = int($2 / 1024)}
+        /^dotnet_jit_compiled_methods_total / {jit = $2}
+        END {printf "%s\t%s", (gc == "" ? "-" : gc), (jit == "" ? "-" : jit)}'
+}
+
 # How every .NET process of a benchmark starts, as deploy/Dockerfile starts the gateway (docs/benchmarks.md):
 # - DOTNET_TC_DelaySingleProcMultiplier=1: on one CPU the runtime waits 10x longer before optimising hot methods,
 #   and the wait restarts with every new method, so under load the gateway would stay in tier-0 code for minutes.
