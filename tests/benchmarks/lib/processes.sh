@@ -90,8 +90,8 @@ peak_rss_kib() { sum_over_process_tree "$1" status '/^VmHWM:/ {print $2}'; }
 
 # One process's resident set in parts, in KiB, tab-separated: anonymous, file-backed, shared memory.
 resident_parts_kib() {
-    awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} /^RssShmem:/ {s = $2} END {printf "%s\t%s\t%s", a, f, s}' "/proc/$1/status" 2>/dev/null \
-        || printf -- '-\t-\t-'
+    [[ -r /proc/$1/status ]] || { printf -- '-\t-\t-'; return 0; }
+    awk '/^RssAnon:/ {a = $2} /^RssFile:/ {f = $2} /^RssShmem:/ {s = $2} END {printf "%s\t%s\t%s", a, f, s}' "/proc/$1/status"
 }
 
 # From a gateway's Prometheus scrape at URL, tab-separated: the GC's committed memory after its last collection, in
