@@ -3,7 +3,6 @@ using BenchmarkDotNet.Attributes;
 using LlmGateway.Metering;
 using LlmGateway.Telemetry;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging.Abstractions;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 
@@ -34,7 +33,7 @@ public class RequestMetricsBenchmarks
     {
         _meters = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var telemetry = new GatewayTelemetry(_meters.GetRequiredService<IMeterFactory>());
-        _telemetry = new RequestTelemetry(telemetry, NullLoggerFactory.Instance);
+        _telemetry = new RequestTelemetry(telemetry, new RequestLog(Serilog.Core.Logger.None, TimeProvider.System));
         _metering = new MeteringMetrics(telemetry);
         if (Readers > 0)
         {

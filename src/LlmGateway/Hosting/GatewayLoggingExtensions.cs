@@ -30,8 +30,10 @@ public static class GatewayLoggingExtensions
                 .WriteTo.BatchedConsole(new JsonFormatter());
         }
 
+        var logger = configuration.CreateLogger();
         builder.Logging.ClearProviders();
-        builder.Logging.AddSerilog(configuration.CreateLogger(), dispose: true);
+        builder.Logging.AddSerilog(logger, dispose: true);
+        builder.Services.AddSingleton<Serilog.ILogger>(logger); // the request log writes its events to it directly (RequestLog)
         return builder;
     }
 }

@@ -30,6 +30,8 @@ public static class GatewayServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddMetrics();
         services.AddSingleton<GatewayTelemetry>();
+        services.TryAddSingleton<Serilog.ILogger>(static _ => Serilog.Log.Logger); // AddGatewayLogging registers the configured one
+        services.AddSingleton<RequestLog>();
         services.AddSingleton<RequestTelemetry>();
 
         services.AddSingleton<ProviderRegistry>();

@@ -15,7 +15,7 @@ namespace LlmGateway.Telemetry;
 /// request's server span, and one structured log line. Names follow the OpenTelemetry GenAI semantic conventions;
 /// the gateway's own attributes use the <c>llm_gateway.</c> prefix. Never carries credentials, prompts or completions.
 /// </summary>
-public sealed partial class RequestTelemetry
+public sealed class RequestTelemetry
 {
     private static readonly double[] TokenBuckets = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
     private static readonly double[] DurationBuckets = [0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56, 5.12, 10.24, 20.48, 40.96, 81.92];
@@ -29,9 +29,9 @@ public sealed partial class RequestTelemetry
     private readonly Counter<long> _requests;
     private readonly Counter<double> _cost;
     private readonly Counter<long> _rejections;
-    private readonly ILogger _logger;
+    private readonly RequestLog _log;
 
-    public RequestTelemetry(GatewayTelemetry telemetry, ILoggerFactory loggerFactory)
+    public RequestTelemetry(GatewayTelemetry telemetry, RequestLog log)
     {
         var meter = telemetry.Meter;
         _tokenUsage = meter.CreateHistogram("gen_ai.client.token.usage", "{token}", "Tokens used per request, by token type (input, output).",
@@ -45,7 +45,7 @@ public sealed partial class RequestTelemetry
         _cost = meter.CreateCounter<double>("llmgateway.cost", "USD", "Spend at list price by model, provider, team and key id.");
         _rejections = meter.CreateCounter<long>("llmgateway.rejections", "{request}",
             "Requests refused before reaching a provider, by reason (budget_exceeded, rate_limit_exceeded), team and key id.");
-        _logger = loggerFactory.CreateLogger("LlmGateway.Requests");
+        _log = log;
     }
 
     public void Record(UsageRecord record, Activity? serverSpan)
@@ -147,9 +147,7 @@ public sealed partial class RequestTelemetry
             }
         }
 
-        LogRequest(_logger, record.Id, record.Operation, record.Model, record.Provider, record.Deployment, record.KeyId, record.Team, record.User,
-            record.StatusCode, record.Latency.TotalMilliseconds, record.Usage.PromptTokens, record.Usage.CompletionTokens,
-            record.CostUsd, record.CacheResult, record.Estimated, record.ClientDisconnected);
+        _log.Metered(record);
     }
 
     /// <summary>Counts a request refused by a budget or a rate limit; such requests are never metered.</summary>
@@ -175,7 +173,7 @@ public sealed partial class RequestTelemetry
     /// </summary>
     public void RecordRefusal(HttpContext context, TimeSpan latency)
     {
-        if (!_logger.IsEnabled(LogLevel.Information) || context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null)
+        if (!_log.IsEnabled || context.GetEndpoint()?.Metadata.GetMetadata<RouteModel>() is null)
         {
             return;
         }
@@ -189,9 +187,9 @@ public sealed partial class RequestTelemetry
         var request = context.Features.Get<LlmRequestFeature>();
         var route = context.Features.Get<ModelRouteFeature>()?.Route;
         var key = context.Features.Get<ClientIdentityFeature>()?.Key;
-        LogRefusedRequest(_logger, metering?.RecordId, request is null ? null : MeteringMiddleware.ApiOperationName(request.Operation), request?.Model,
+        _log.Refused(metering?.RecordId, request is null ? null : MeteringMiddleware.ApiOperationName(request.Operation), request?.Model,
             route?.Provider.Name, route?.Deployment.Name, key?.Id, key?.Team, request?.User ?? key?.User, context.Response.StatusCode,
-            latency.TotalMilliseconds, 0, 0, 0m, "none", false, context.RequestAborted.IsCancellationRequested, context.Features.Get<GatewayError>()?.Code);
+            context.Features.Get<GatewayError>()?.Code, latency.TotalMilliseconds, context.RequestAborted.IsCancellationRequested);
     }
 
     /// <summary>The semantic conventions' operation names for the API operations the gateway serves.</summary>
@@ -201,20 +199,4 @@ public sealed partial class RequestTelemetry
         "embeddings" => "embeddings",
         _ => "chat",
     };
-
-    [LoggerMessage(EventId = 800, Level = LogLevel.Information,
-        Message = "Request {RecordId}: {Operation} {Model} via {Provider}/{Deployment} for key {KeyId} (team {Team}, user {User}): " +
-                  "{StatusCode} in {LatencyMs:0.0} ms, {PromptTokens}+{CompletionTokens} tokens, {CostUsd} USD, cache {CacheResult}, " +
-                  "estimated {Estimated}, client disconnected {ClientDisconnected}")]
-    private static partial void LogRequest(ILogger logger, string recordId, string operation, string model, string provider, string? deployment,
-        string keyId, string? team, string? user, int statusCode, double latencyMs, long promptTokens, long completionTokens,
-        decimal costUsd, string cacheResult, bool estimated, bool clientDisconnected);
-
-    [LoggerMessage(EventId = 801, Level = LogLevel.Information,
-        Message = "Request {RecordId} refused: {Operation} {Model} via {Provider}/{Deployment} for key {KeyId} (team {Team}, user {User}): " +
-                  "{StatusCode} {ErrorCode} in {LatencyMs:0.0} ms, {PromptTokens}+{CompletionTokens} tokens, {CostUsd} USD, cache {CacheResult}, " +
-                  "estimated {Estimated}, client disconnected {ClientDisconnected}")]
-    private static partial void LogRefusedRequest(ILogger logger, string? recordId, string? operation, string? model, string? provider, string? deployment,
-        string? keyId, string? team, string? user, int statusCode, double latencyMs, long promptTokens, long completionTokens,
-        decimal costUsd, string cacheResult, bool estimated, bool clientDisconnected, string? errorCode);
 }
