@@ -2,7 +2,7 @@
 # Where the gateway's CPU goes: A/B comparison of gateway configurations by CPU time per request, a measure that a
 # busy machine disturbs far less than latency or throughput. See docs/benchmarks.md.
 #
-# Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--pace MS] [--perf] VARIANT...
+# Usage: tests/benchmarks/profile.sh [--seconds S] [--rounds N] [--connections C] [--pace MS] [--perf] [--trace] VARIANT...
 #   VARIANT      NAME=SCENARIO[,SETTING...]: a folder in scenarios/ (KIND=load, UPSTREAM=static) plus settings:
 #                --Key=Value is passed to the gateway as a configuration override, NAME=VALUE is set in its
 #                environment, @PATH runs another build's LlmGateway.dll (an older commit's, built in a worktree),
@@ -19,6 +19,10 @@
 #                then includes the thread pool's spinning while it waits for work (see docs/benchmarks.md)
 #   --perf       also sample each variant's CPU stacks with `perf record` (JIT symbols via perf maps) for one
 #                extra run and write the top functions to the output folder
+#   --trace      also record each gateway's runtime events over its whole life (EventPipe: GC, loader and JIT events at
+#                verbose level, so allocation ticks with stacks) and write trace-NAME.md: the collections' pauses and
+#                where they go, and the allocation sites by share of the bytes (tests/LlmGateway.Benchmarks' trace-report).
+#                Tracing costs CPU of its own: compare CPU per request only between variants that all have it
 # Every gateway starts once and stays up; each gets a warm-up run first. The gateway runs on CPU 0, wrk and the
 # fixed-response nginx upstream on CPU 1 (BENCH_PROXY_CPUS, BENCH_LOAD_CPUS move them), all on 127.0.0.1.
 # The gateway starts as deploy/Dockerfile starts it (dotnet_env in lib/processes.sh: see docs/benchmarks.md); a
@@ -35,6 +39,7 @@ warmup=30
 rounds=3
 connections=16
 record_perf=0
+record_trace=0
 pace_ms=""
 proxy_cpus=${BENCH_PROXY_CPUS:-0}
 load_cpus=${BENCH_LOAD_CPUS:-1}
@@ -49,6 +54,7 @@ while [[ $# -gt 0 ]]; do
         --rounds) rounds=$2; shift 2 ;;
         --connections) connections=$2; shift 2 ;;
         --perf) record_perf=1; shift ;;
+        --trace) record_trace=1; shift ;;
         --pace) pace_ms=$2; shift 2 ;;
         -*) echo "unknown argument: $1 (see the usage at the top of $0)" >&2; exit 2 ;;
         *) variants+=("$1"); shift ;;
@@ -69,6 +75,9 @@ source "$bench/lib/processes.sh"
 step "Building the gateway (Release)"
 dotnet build "$root/src/LlmGateway/LlmGateway.csproj" -c Release -nologo -v quiet
 gateway_dll="$root/src/LlmGateway/bin/Release/net10.0/LlmGateway.dll"
+if [[ $record_trace -eq 1 ]]; then
+    dotnet build "$root/tests/LlmGateway.Benchmarks/LlmGateway.Benchmarks.csproj" -c Release -nologo -v quiet
+fi
 
 step "Starting the fixed-response upstream and one gateway per variant"
 upstream_dir="$out/upstream"
@@ -124,6 +133,10 @@ for variant in "${variants[@]}"; do
         esac
     done
     [[ -f $dll ]] || { echo "$name: no gateway build at $dll" >&2; exit 2; }
+    if [[ $record_trace -eq 1 ]]; then
+        environment+=(DOTNET_EnableEventPipe=1 DOTNET_EventPipeOutputPath="$out/trace-$name.nettrace"
+            DOTNET_EventPipeConfig=Microsoft-Windows-DotNETRuntime:0x19:5)
+    fi
     # A .dll runs on the shared runtime; any other file is a native executable (a NativeAOT build) run as it is.
     if [[ $dll == *.dll ]]; then launcher=(dotnet "$dll"); else launcher=("$dll"); fi
     port=$(free_port)
@@ -263,6 +276,17 @@ for name in "${names[@]}"; do
     printf 'peak\t%s\t%s\n' "$name" "$(peak_rss_kib "${pid_of[$name]}")" >>"$results"
 done
 stop_all
+
+# The traces are complete once the gateways have exited.
+if [[ $record_trace -eq 1 ]]; then
+    for name in "${names[@]}"; do
+        step "trace report: $name"
+        dotnet "$root/tests/LlmGateway.Benchmarks/bin/Release/net10.0/LlmGateway.Benchmarks.dll" trace-report "$out/trace-$name.nettrace" \
+            >"$out/trace-$name.md" || true
+        rm -f "$out/trace-$name.nettrace.etlx"   # the reader's index of the trace, as large as the trace
+        echo "collections and allocation sites: $out/trace-$name.md" >&2
+    done
+fi
 
 # Medians per variant.
 step "Medians of $rounds rounds ($connections connections, ${seconds} s each)"
